@@ -1,0 +1,2 @@
+/* keeps the support library non-empty */
+int emc_test_support_keep;
