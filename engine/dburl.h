@@ -57,6 +57,11 @@ char *dburl_redacted(const struct dburl *u, char *buf, size_t n);
  * password part of anything that looks like "scheme://user:password@" by "***". Returns buf. */
 char *dburl_redact_text(const char *text, char *buf, size_t n);
 
+/* dburl_scrub_secret: replace every occurrence of secret (a password) in the NUL-terminated
+ * text by "***", in place (the text never grows). Secrets shorter than 3 characters, NULL text
+ * or NULL secret leave text unchanged. Drivers run their libraries' messages through it. */
+void dburl_scrub_secret(char *text, const char *secret);
+
 /* dburl_backend_name: "sqlite", "postgresql", "mysql" or "fake". */
 const char *dburl_backend_name(enum db_backend b);
 

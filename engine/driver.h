@@ -37,7 +37,13 @@ struct db_param {
 };
 
 #define DBP_I(v) ((struct db_param){.type = DBP_INT, .i = (v)})
-#define DBP_S(v) ((struct db_param){.type = (v) ? DBP_TEXT : DBP_NULL, .s = (v)})
+/* dbp_text: a text parameter, or SQL NULL when v is NULL. */
+static inline struct db_param dbp_text(const char *v)
+{
+    struct db_param p = {.type = v ? DBP_TEXT : DBP_NULL, .s = v};
+    return p;
+}
+#define DBP_S(v) dbp_text(v)
 #define DBP_NUL ((struct db_param){.type = DBP_NULL})
 
 /* A row callback: ncols values as text (NULL = SQL NULL) and their column names. Return 0 to

@@ -1,0 +1,260 @@
+/* cli_db.c - the glance-manage `db` commands on the command line. */
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "revgraph.h"
+
+/* version_arg: [VERSION] or --version V (also --version=V); other options are usage errors. */
+static int version_arg(struct cli *cli, int argc, char **argv, const char **version)
+{
+    *version = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--version") == 0) {
+            if (i + 1 >= argc)
+                return cli_usage_error(cli, argv[0], "[--version VERSION]",
+                                       "argument --version: expected one argument");
+            *version = argv[++i];
+        } else if (strncmp(a, "--version=", 10) == 0) {
+            *version = a + 10;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error(cli, argv[0], "[--version VERSION]", "unrecognized arguments: %s",
+                                   a);
+        } else if (!*version) {
+            *version = a;
+        } else {
+            return cli_usage_error(cli, argv[0], "[--version VERSION]", "unrecognized arguments: %s",
+                                   a);
+        }
+    }
+    return 0;
+}
+
+static int no_args(struct cli *cli, int argc, char **argv)
+{
+    if (argc > 1)
+        return cli_usage_error(cli, argv[0], "", "unrecognized arguments: %s", argv[1]);
+    return 0;
+}
+
+static int finish(struct cli *cli, struct emc_ctx *ctx, int rc, const struct emc_error *err)
+{
+    int status = rc < 0 ? cli_fail(cli, err) : 0;
+    if (rc == -EMC_E_INTERRUPTED)
+        status = 130;
+    emc_close(ctx);
+    return status;
+}
+
+static void print_json(struct cli *cli, json_object *o)
+{
+    fprintf(cli->out, "%s\n",
+            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+}
+
+static json_object *heads_json(const struct emc_state *st)
+{
+    json_object *a = json_object_new_array();
+    for (int i = 0; i < st->nheads; i++)
+        json_object_array_add(a, json_object_new_string(st->heads[i]));
+    return a;
+}
+
+static const char *verdict_name(enum emc_verdict v)
+{
+    switch (v) {
+    case EMC_VERDICT_UP_TO_DATE:
+        return "up-to-date";
+    case EMC_VERDICT_EXPAND:
+        return "expand";
+    case EMC_VERDICT_MIGRATE:
+        return "migrate";
+    case EMC_VERDICT_CONTRACT:
+        return "contract";
+    }
+    return "?";
+}
+
+static void add_common(struct cli *cli, struct emc_ctx *ctx, json_object *o)
+{
+    char url[1024];
+    json_object_object_add(o, "backend", json_object_new_string(ctx->dialect));
+    json_object_object_add(o, "database",
+                           json_object_new_string(dburl_redacted(&ctx->url, url, sizeof(url))));
+    json_object_object_add(o, "source", json_object_new_string(cli->url_source));
+}
+
+int cli_cmd_version(struct cli *cli, int argc, char **argv)
+{
+    int rc = no_args(cli, argc, argv);
+    if (rc)
+        return rc;
+    struct emc_ctx *ctx;
+    if ((rc = cli_open(cli, &ctx, true)) != 0)
+        return rc;
+    struct emc_error err;
+    emc_error_clear(&err);
+    if (!cli->json)
+        return finish(cli, ctx, emc_cmd_version(ctx, &err), &err);
+    struct emc_state st;
+    rc = emc_read_state(ctx, &st, &err);
+    if (rc == 0) {
+        json_object *o = json_object_new_object();
+        add_common(cli, ctx, o);
+        json_object_object_add(o, "under_control", json_object_new_boolean(st.nheads > 0));
+        json_object_object_add(o, "heads", heads_json(&st));
+        print_json(cli, o);
+        emc_state_free(&st);
+    }
+    return finish(cli, ctx, rc, &err);
+}
+
+int cli_cmd_check(struct cli *cli, int argc, char **argv)
+{
+    int rc = no_args(cli, argc, argv);
+    if (rc)
+        return rc;
+    struct emc_ctx *ctx;
+    if ((rc = cli_open(cli, &ctx, true)) != 0)
+        return rc;
+    struct emc_error err;
+    emc_error_clear(&err);
+    int code = 0;
+    if (!cli->json) {
+        rc = emc_cmd_check(ctx, &code, &err);
+        int status = finish(cli, ctx, rc, &err);
+        return rc < 0 ? status : code;
+    }
+    struct emc_status s;
+    rc = emc_status_read(ctx, &s, &err);
+    if (rc == 0) {
+        json_object *o = json_object_new_object();
+        add_common(cli, ctx, o);
+        json_object_object_add(o, "verdict", json_object_new_string(verdict_name(s.verdict)));
+        json_object_object_add(o, "exit_code", json_object_new_int((int)s.verdict));
+        json_object_object_add(o, "heads", heads_json(&s.st));
+        const struct migset *ms = ctx->ms;
+        json_object *t = json_object_new_array();
+        if (s.expand_head >= 0)
+            json_object_array_add(t, json_object_new_string(ms->revs[s.expand_head].id));
+        if (s.contract_head >= 0)
+            json_object_array_add(t, json_object_new_string(ms->revs[s.contract_head].id));
+        json_object_object_add(o, "target_heads", t);
+        json_object *p = json_object_new_object();
+        json_object_object_add(p, "trunk", json_object_new_int(s.pending_trunk));
+        json_object_object_add(p, "expand", json_object_new_int(s.pending_expand));
+        json_object_object_add(p, "contract", json_object_new_int(s.pending_contract));
+        json_object_object_add(p, "data_migrations", json_object_new_int(s.data_pending_steps));
+        json_object_object_add(p, "data_rows", json_object_new_int64(s.data_rows_pending));
+        json_object_object_add(o, "pending", p);
+        code = (int)s.verdict;
+        print_json(cli, o);
+        emc_status_free(&s);
+    }
+    int status = finish(cli, ctx, rc, &err);
+    return rc < 0 ? status : code;
+}
+
+int cli_cmd_sync(struct cli *cli, int argc, char **argv)
+{
+    const char *version;
+    int rc = version_arg(cli, argc, argv, &version);
+    if (rc)
+        return rc;
+    struct emc_ctx *ctx;
+    if ((rc = cli_open(cli, &ctx, false)) != 0)
+        return rc;
+    ctx->command = "sync";
+    struct emc_error err;
+    emc_error_clear(&err);
+    return finish(cli, ctx, emc_cmd_sync(ctx, version, &err), &err);
+}
+
+int cli_cmd_upgrade(struct cli *cli, int argc, char **argv)
+{
+    const char *version;
+    int rc = version_arg(cli, argc, argv, &version);
+    if (rc)
+        return rc;
+    struct emc_ctx *ctx;
+    if ((rc = cli_open(cli, &ctx, false)) != 0)
+        return rc;
+    ctx->command = "upgrade";
+    struct emc_error err;
+    emc_error_clear(&err);
+    return finish(cli, ctx, emc_cmd_upgrade(ctx, version, &err), &err);
+}
+
+int cli_cmd_version_control(struct cli *cli, int argc, char **argv)
+{
+    const char *version;
+    /* --force may come after the action too */
+    int n = 0;
+    char **v = calloc((size_t)argc + 1, sizeof(char *));
+    if (!v)
+        return 1;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--force") == 0)
+            cli->force = true;
+        else
+            v[n++] = argv[i];
+    }
+    int rc = version_arg(cli, n, v, &version);
+    free(v);
+    if (rc)
+        return rc;
+    struct emc_ctx *ctx;
+    if ((rc = cli_open(cli, &ctx, false)) != 0)
+        return rc;
+    ctx->command = "version_control";
+    struct emc_error err;
+    emc_error_clear(&err);
+    return finish(cli, ctx, emc_cmd_version_control(ctx, version, cli->force, &err), &err);
+}
+
+int cli_cmd_expand(struct cli *cli, int argc, char **argv)
+{
+    int rc = no_args(cli, argc, argv);
+    if (rc)
+        return rc;
+    struct emc_ctx *ctx;
+    if ((rc = cli_open(cli, &ctx, false)) != 0)
+        return rc;
+    ctx->command = "expand";
+    struct emc_error err;
+    emc_error_clear(&err);
+    return finish(cli, ctx, emc_cmd_expand(ctx, true, &err), &err);
+}
+
+int cli_cmd_migrate(struct cli *cli, int argc, char **argv)
+{
+    int rc = no_args(cli, argc, argv);
+    if (rc)
+        return rc;
+    struct emc_ctx *ctx;
+    if ((rc = cli_open(cli, &ctx, false)) != 0)
+        return rc;
+    ctx->command = "migrate";
+    struct emc_error err;
+    emc_error_clear(&err);
+    int64_t rows = 0;
+    return finish(cli, ctx, emc_cmd_migrate(ctx, &rows, &err), &err);
+}
+
+int cli_cmd_contract(struct cli *cli, int argc, char **argv)
+{
+    int rc = no_args(cli, argc, argv);
+    if (rc)
+        return rc;
+    struct emc_ctx *ctx;
+    if ((rc = cli_open(cli, &ctx, false)) != 0)
+        return rc;
+    ctx->command = "contract";
+    struct emc_error err;
+    emc_error_clear(&err);
+    return finish(cli, ctx, emc_cmd_contract(ctx, &err), &err);
+}
