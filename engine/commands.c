@@ -425,8 +425,12 @@ int emc_cmd_upgrade(struct emc_ctx *ctx, const char *version, struct emc_error *
         return rc;
     }
     rc = start_changes(ctx, &st, err);
+    /* `upgrade` keeps alembic's behaviour: rolling-upgrade triggers only where Glance has them
+     * (MySQL), so a database upgraded here is exactly what glance-manage would have built.
+     * `expand` is the rolling-upgrade command and installs them on every backend. */
+    unsigned flags = strcmp(ctx->dialect, "mysql") == 0 ? PLAN_TRIGGERS : 0;
     if (rc == 0)
-        rc = upgrade_to(ctx, &st, want, PLAN_TRIGGERS, NULL, err);
+        rc = upgrade_to(ctx, &st, want, flags, NULL, err);
     if (rc == 0) {
         char heads[512];
         emc_heads_text(ctx, st.applied, heads, sizeof(heads));

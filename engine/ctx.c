@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -35,6 +36,26 @@ void emc_message(const struct emc_ctx *ctx, const char *fmt, ...)
     ctx->cb.on_message(ctx->cb.ud, line);
 }
 
+/* sqlite_file_missing: a SQLite URL naming a file that does not exist in a folder that does. */
+static bool sqlite_file_missing(const struct dburl *u)
+{
+    if (u->backend != DB_SQLITE || !u->database || !u->database[0])
+        return false;
+    struct stat st;
+    if (stat(u->database, &st) == 0)
+        return false;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", u->database);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return true;
+    if (slash == dir)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int emc_open(struct emc_ctx **out, const char *url, const char *migrations_dir, bool read_only,
              int connect_timeout, struct emc_error *err)
 {
@@ -52,7 +73,14 @@ int emc_open(struct emc_ctx **out, const char *url, const char *migrations_dir, 
                             : migset_load_embedded(&ctx->ms, err);
     if (rc == 0) {
         ctx->url.sqlite_no_create = read_only;
-        rc = db_connect(&ctx->conn, &ctx->url, connect_timeout, err);
+        struct dburl mem = ctx->url;
+        if (read_only && sqlite_file_missing(&ctx->url)) {
+            /* a read-only look at a SQLite file that is not there yet: answer as for an empty
+             * database (as glance-manage does) without creating the file */
+            mem.database = NULL;
+            mem.sqlite_no_create = false;
+        }
+        rc = db_connect(&ctx->conn, &mem, connect_timeout, err);
     }
     if (rc < 0) {
         emc_close(ctx);

@@ -159,17 +159,47 @@ static int sb_add(struct strbuf *b, const char *s)
     return 0;
 }
 
+/* main_file: DIALECT.sql, or the variant DIALECT.after-REV.sql whose REV is applied and
+ * descends from every other applied variant's REV (migrations/README.md, Variants). */
+static const char *main_file(const struct emc_ctx *ctx, const bool *applied, int rev)
+{
+    const struct migset *ms = ctx->ms;
+    char prefix[160];
+    int pl = snprintf(prefix, sizeof(prefix), "%s/%s.after-", ms->revs[rev].id, ctx->dialect);
+    const char *best = NULL;
+    int best_order = -1;
+    for (int i = 0; applied && i < ms->nfiles; i++) {
+        const char *name = ms->files[i].name;
+        if (strncmp(name, prefix, (size_t)pl) != 0)
+            continue;
+        char after[128];
+        const char *p = name + pl;
+        size_t l = strlen(p);
+        if (l < 5 || l - 4 >= sizeof(after) || strcmp(p + l - 4, ".sql") != 0)
+            continue;
+        memcpy(after, p, l - 4);
+        after[l - 4] = '\0';
+        int a = migset_find(ms, after);
+        if (a >= 0 && applied[a] && ms->revs[a].order > best_order) {
+            best = ms->files[i].data;
+            best_order = ms->revs[a].order;
+        }
+    }
+    return best ? best : dialect_file(ctx, rev, "%s.sql");
+}
+
 /* step_statements: every statement a schema step runs, in order (drop triggers, schema,
- * triggers). */
-static int step_statements(const struct emc_ctx *ctx, const struct emc_step *step,
-                           struct sql_list *out, struct emc_error *err)
+ * triggers), for a database whose applied revisions are applied (may be NULL: base files). */
+static int step_statements(const struct emc_ctx *ctx, const bool *applied,
+                           const struct emc_step *step, struct sql_list *out,
+                           struct emc_error *err)
 {
     memset(out, 0, sizeof(*out));
     const struct revision *r = &ctx->ms->revs[step->rev];
     const char *files[3] = {NULL, NULL, NULL};
     if (r->branch == BR_CONTRACT)
         files[0] = dialect_file(ctx, step->rev, "drop_triggers.%s.sql");
-    files[1] = dialect_file(ctx, step->rev, "%s.sql");
+    files[1] = main_file(ctx, applied, step->rev);
     if (!files[1])
         return emc_error_set(err, EMC_E_REVISION, "revision %s has no %s.sql", r->id,
                              ctx->dialect);
@@ -227,8 +257,23 @@ static char *batch_sql(const char *stmt, int n)
     return out;
 }
 
+static int step_sql_for(const struct emc_ctx *ctx, const bool *applied,
+                        const struct emc_step *step, char **out, struct emc_error *err);
+
 int emc_step_sql(const struct emc_ctx *ctx, const struct emc_step *step, char **out,
                  struct emc_error *err)
+{
+    /* the variant that applies depends on the database's state: read it */
+    struct emc_state st;
+    if (emc_read_state((struct emc_ctx *)ctx, &st, err) < 0)
+        return step_sql_for(ctx, NULL, step, out, err);
+    int rc = step_sql_for(ctx, st.applied, step, out, err);
+    emc_state_free(&st);
+    return rc;
+}
+
+static int step_sql_for(const struct emc_ctx *ctx, const bool *applied,
+                        const struct emc_step *step, char **out, struct emc_error *err)
 {
     *out = NULL;
     struct strbuf b = {0};
@@ -247,7 +292,7 @@ int emc_step_sql(const struct emc_ctx *ctx, const struct emc_step *step, char **
         free(bs);
     } else {
         struct sql_list l;
-        rc = step_statements(ctx, step, &l, err);
+        rc = step_statements(ctx, applied, step, &l, err);
         for (int i = 0; rc == 0 && i < l.n; i++)
             if (sb_add(&b, l.stmt[i]) || sb_add(&b, ";\n"))
                 rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
@@ -447,7 +492,7 @@ static int run_schema_step(struct emc_ctx *ctx, struct emc_state *st,
 {
     const struct revision *r = &ctx->ms->revs[step->rev];
     struct sql_list l;
-    int rc = step_statements(ctx, step, &l, err);
+    int rc = step_statements(ctx, st->applied, step, &l, err);
     if (rc < 0)
         return rc;
     emc_log(ctx, EMC_LOG_INFO, "Running upgrade %s -> %s%s%s%s",
@@ -635,7 +680,7 @@ int emc_run_plan(struct emc_ctx *ctx, struct emc_state *st, const struct emc_pla
                                  ctx->ms->revs[step->rev].id);
         if (ctx->cb.on_confirm && !ctx->sql_only) {
             char *sql = NULL;
-            int rc = emc_step_sql(ctx, step, &sql, err);
+            int rc = step_sql_for(ctx, st->applied, step, &sql, err);
             if (rc < 0)
                 return rc;
             bool go = ctx->cb.on_confirm(ctx->cb.ud, step, sql);

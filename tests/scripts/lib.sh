@@ -33,7 +33,7 @@ new_db() {
         echo "sqlite:///$d/glance.db"
         ;;
     postgresql)
-        PGPASSWORD="$EMC_DB_PASSWORD" psql -q -h 127.0.0.1 -p "$EMC_PG_PORT" -U emc -d postgres \
+        PGOPTIONS="-c client_min_messages=warning" PGPASSWORD="$EMC_DB_PASSWORD" psql -q -h 127.0.0.1 -p "$EMC_PG_PORT" -U emc -d postgres \
             -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name" >/dev/null
         echo "postgresql://emc:$PW_URL@127.0.0.1:$EMC_PG_PORT/$name"
         ;;
