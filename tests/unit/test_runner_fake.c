@@ -1,0 +1,243 @@
+/* test_runner_fake.c - the runner on the fake driver: the order of steps and statements, one
+ * transaction per revision, alembic_version writes, and what a failure leaves behind. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "emc.h"
+#include "fake_driver.h"
+#include "fixture.h"
+#include "revgraph.h"
+#include "runner.h"
+
+struct fx {
+    char *dir;
+    struct emc_ctx *ctx;
+    struct emc_state st;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    f->dir = fixture_dir_new();
+    fixture_graph_ab(f->dir);
+    fake_driver_install(NULL);
+    struct emc_ctx *ctx = calloc(1, sizeof(*ctx));
+    struct emc_error err;
+    if (migset_load_dir(&ctx->ms, f->dir, &err) != 0)
+        return -1;
+    fake_url(&ctx->url);
+    if (db_connect(&ctx->conn, &ctx->url, 0, &err) != 0)
+        return -1;
+    ctx->dialect = db_drv(ctx->conn)->caps.dialect;
+    ctx->batch_size = 2;
+    snprintf(ctx->run_id, sizeof(ctx->run_id), "test");
+    ctx->command = "test";
+    f->ctx = ctx;
+    /* an empty database: no tables */
+    if (emc_read_state(ctx, &f->st, &err) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    emc_state_free(&f->st);
+    db_close(f->ctx->conn);
+    migset_free(f->ctx->ms);
+    free(f->ctx);
+    fixture_dir_free(f->dir);
+    fake_driver_reset();
+    free(f);
+    return 0;
+}
+
+static void plan_to(struct fx *f, const char *target, unsigned flags, struct emc_plan *plan)
+{
+    bool want[64];
+    struct emc_error err;
+    assert_int_equal(rg_resolve_target(f->ctx->ms, target, want, &err), 0);
+    assert_int_equal(emc_plan_build(f->ctx, &f->st, want, flags, plan, &err), 0);
+}
+
+static void test_plan_is_expand_migrate_contract(void **state)
+{
+    struct fx *f = *state;
+    struct emc_plan plan;
+    plan_to(f, NULL, 0, &plan);
+    const char *want[] = {"base", "a_expand01", "b_expand01", "a_migrate01", "a_contract01",
+                          "b_contract01"};
+    const char phases[] = "TEEMCC";
+    assert_int_equal(plan.n, 6);
+    for (int i = 0; i < plan.n; i++) {
+        assert_string_equal(f->ctx->ms->revs[plan.steps[i].rev].id, want[i]);
+        assert_int_equal(plan.steps[i].phase, phases[i]);
+    }
+    emc_plan_free(&plan);
+    /* expand only: no data migration, no contract */
+    plan_to(f, "expand", PLAN_NO_DATA, &plan);
+    assert_int_equal(plan.n, 3);
+    assert_int_equal(plan.steps[2].phase, 'E');
+    emc_plan_free(&plan);
+}
+
+static void test_each_revision_in_its_transaction(void **state)
+{
+    struct fx *f = *state;
+    struct emc_plan plan;
+    plan_to(f, "a_expand01", 0, &plan);
+    struct emc_error err;
+    assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, NULL, &err), 0);
+    emc_plan_free(&plan);
+    /* base: BEGIN, CREATE TABLE images, alembic_version created and written, COMMIT */
+    long b = fake_log_find("BEGIN", 0);
+    long ct = fake_log_find("CREATE TABLE images", 0);
+    long av = fake_log_find("CREATE TABLE alembic_version", 0);
+    long ins = fake_log_find("INSERT INTO alembic_version (version_num) VALUES ('base')", 0);
+    long c = fake_log_find("COMMIT", 0);
+    assert_true(b >= 0 && b < ct && ct < av && av < ins && ins < c);
+    /* a_expand01: its statement, then the head moves by an UPDATE, in the next transaction */
+    long add = fake_log_find("ALTER TABLE images ADD COLUMN a", 0);
+    long upd = fake_log_find("UPDATE alembic_version SET version_num='a_expand01' WHERE "
+                             "alembic_version.version_num = 'base'",
+                             0);
+    assert_true(add > c && upd > add);
+    assert_true(fake_log_find("COMMIT", (size_t)upd) > upd);
+    assert_true(f->st.applied[migset_find(f->ctx->ms, "a_expand01")]);
+    /* SQLite: foreign keys off around a revision and checked after */
+    assert_true(fake_log_find("PRAGMA foreign_keys = OFF", 0) >= 0);
+    assert_true(fake_log_find("PRAGMA foreign_key_check", 0) >= 0);
+    /* the journal saw both steps */
+    assert_int_equal(fake_log_count_matching("INSERT INTO emc_journal"), 2);
+}
+
+static void test_failure_rolls_back_and_stops(void **state)
+{
+    struct fx *f = *state;
+    struct emc_plan plan;
+    plan_to(f, "expand", 0, &plan);
+    fake_fail_matching("CREATE TABLE b_table", EMC_E_SYNTAX, 0);
+    fake_script_int("SELECT max(id) FROM emc_journal", 7, 0);
+    struct emc_error err;
+    assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, NULL, &err), -EMC_E_SYNTAX);
+    emc_plan_free(&plan);
+    assert_non_null(strstr(err.msg, "b_expand01 statement 1"));
+    long fail = fake_log_find("CREATE TABLE b_table", 0);
+    assert_true(fake_log_find("ROLLBACK", (size_t)fail) > fail);
+    assert_int_equal(fake_log_count_matching("version_num='b_expand01'"), 0);
+    assert_true(f->st.applied[migset_find(f->ctx->ms, "a_expand01")]);
+    assert_false(f->st.applied[migset_find(f->ctx->ms, "b_expand01")]);
+    /* the journal row of the failed step says failed */
+    long end = fake_log_find("outcome = ?", (size_t)fail);
+    assert_true(end > fail);
+    assert_non_null(strstr(fake_log_params_at((size_t)end), "'failed'"));
+}
+
+static void test_data_migration_in_batches(void **state)
+{
+    struct fx *f = *state;
+    struct emc_plan plan;
+    plan_to(f, "a_contract01", 0, &plan);
+    /* 5 rows to migrate, batches of 2: 2 + 2 + 1, then a batch that changes nothing */
+    fake_script_int("SELECT count(*) FROM images WHERE a IS NULL", 5, 0);
+    const char *names[] = {"n"};
+    fake_script_rows("LIMIT 2", 0, names, 0, NULL, 2, 2);
+    fake_script_rows("LIMIT 2", 0, names, 0, NULL, 1, 1);
+    fake_script_rows("LIMIT 2", 0, names, 0, NULL, 0, 1);
+    struct emc_error err;
+    int64_t rows = 0;
+    assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, &rows, &err), 0);
+    emc_plan_free(&plan);
+    assert_int_equal(rows, 5);
+    assert_int_equal(fake_log_count_matching("LIMIT 2"), 4);
+    /* every batch is its own transaction: a COMMIT after each */
+    long first = fake_log_find("LIMIT 2", 0);
+    long second = fake_log_find("LIMIT 2", (size_t)first + 1);
+    long commit = fake_log_find("COMMIT", (size_t)first);
+    assert_true(commit > first && commit < second);
+    /* the contract ran after the data */
+    assert_true(fake_log_find("CREATE TABLE a_gone", 0) > second);
+}
+
+static bool stop_now(void *ud)
+{
+    int *calls = ud;
+    return ++*calls > 1;
+}
+
+static void test_stop_between_batches(void **state)
+{
+    struct fx *f = *state;
+    struct emc_plan plan;
+    plan_to(f, "a_contract01", 0, &plan);
+    fake_script_int("SELECT count(*) FROM images WHERE a IS NULL", 5, 0);
+    const char *names[] = {"n"};
+    fake_script_rows("LIMIT 2", 0, names, 0, NULL, 2, 0);
+    int calls = 0;
+    f->ctx->cb.ud = &calls;
+    f->ctx->cb.should_stop = stop_now;
+    struct emc_error err;
+    int rc = emc_run_plan(f->ctx, &f->st, &plan, NULL, &err);
+    emc_plan_free(&plan);
+    assert_int_equal(rc, -EMC_E_INTERRUPTED);
+    assert_int_equal(fake_log_count_matching("CREATE TABLE a_gone"), 0);
+}
+
+static bool say_no(void *ud, const struct emc_step *step, const char *sql)
+{
+    (void)step;
+    int *asked = ud;
+    (*asked)++;
+    assert_non_null(sql);
+    return false;
+}
+
+static void test_confirmation_refused(void **state)
+{
+    struct fx *f = *state;
+    struct emc_plan plan;
+    plan_to(f, "base", 0, &plan);
+    int asked = 0;
+    f->ctx->cb.ud = &asked;
+    f->ctx->cb.on_confirm = say_no;
+    struct emc_error err;
+    assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, NULL, &err), -EMC_E_INTERRUPTED);
+    emc_plan_free(&plan);
+    assert_int_equal(asked, 1);
+    assert_int_equal(fake_log_count_matching("CREATE TABLE images"), 0);
+}
+
+static void test_offline_sql_changes_nothing(void **state)
+{
+    struct fx *f = *state;
+    struct emc_plan plan;
+    plan_to(f, "a_expand01", 0, &plan);
+    f->ctx->sql_only = true;
+    size_t before = fake_log_count();
+    struct emc_error err;
+    assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, NULL, &err), 0);
+    emc_plan_free(&plan);
+    assert_int_equal(fake_log_count(), before);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_plan_is_expand_migrate_contract, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_each_revision_in_its_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_rolls_back_and_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_migration_in_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_between_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_confirmation_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_offline_sql_changes_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
