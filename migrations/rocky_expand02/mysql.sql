@@ -1,0 +1,7 @@
+-- rocky_expand02: add images.os_hash_algo and images.os_hash_value, and an index on the latter.
+
+ALTER TABLE images ADD COLUMN os_hash_algo VARCHAR(64);
+
+ALTER TABLE images ADD COLUMN os_hash_value VARCHAR(128);
+
+CREATE INDEX os_hash_value_image_idx ON images (os_hash_value);
