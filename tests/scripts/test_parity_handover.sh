@@ -11,8 +11,10 @@ tmp=${EMC_TEST_TMP:-/tmp}/handover.$$
 mkdir -p "$tmp"
 
 same_schema() { # name url_a url_b
-    $DUMP "$(ref_url "$2")" > "$tmp/a.txt"
-    $DUMP "$(ref_url "$3")" > "$tmp/b.txt"
+    # Trigger bodies are glance-emc's own words (not copied), so their text hash is left out
+    # here; test_parity_sql.sh proves the triggers behave as the reference's, case by case.
+    $DUMP "$(ref_url "$2")" | sed 's/ body_sha256=[0-9a-f]*//' > "$tmp/a.txt"
+    $DUMP "$(ref_url "$3")" | sed 's/ body_sha256=[0-9a-f]*//' > "$tmp/b.txt"
     if ! diff -u "$tmp/a.txt" "$tmp/b.txt" > "$tmp/diff.txt"; then
         echo "FAIL: $1: schemas differ" >&2
         head -40 "$tmp/diff.txt" >&2
