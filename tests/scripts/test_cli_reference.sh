@@ -101,7 +101,8 @@ expect_eq "release target" "rocky_contract02" "$("$EMC_BIN" --database-url "$u2"
 expect_eq "target already applied is a no-op" "rocky_contract02" "$("$EMC_BIN" --database-url "$u2" db version)"
 # --sql prints and changes nothing
 sqlout=$("$EMC_BIN" --database-url "$u2" --sql db upgrade --version train 2>/dev/null)
-check "--sql shows the version update" grep -q "UPDATE alembic_version SET version_num='train_expand01'" <<<"$sqlout"
+check "--sql shows the version update" grep -q "INSERT INTO alembic_version (version_num) VALUES ('train_expand01')" <<<"$sqlout"
+check "--sql shows the data migration" grep -q "REPLACE(meta_data, '\"backend\":'" <<<"$sqlout"
 expect_eq "--sql changed nothing" "rocky_contract02" "$("$EMC_BIN" --database-url "$u2" db version)"
 # composite version mid-upgrade
 "$EMC_BIN" --database-url "$u2" db expand >/dev/null 2>&1
