@@ -74,7 +74,7 @@ int cli_cmd_journal(struct cli *cli, int argc, char **argv);
 /* src/cli_purge.c */
 int cli_cmd_purge(struct cli *cli, int argc, char **argv);
 int cli_cmd_purge_images(struct cli *cli, int argc, char **argv);
-/* ui/ (console.c) and the demo */
+/* src/cli_console.c: the console (ui/) and the demo */
 int cli_cmd_console(struct cli *cli, int argc, char **argv);
 int cli_cmd_demo(struct cli *cli, int argc, char **argv);
 
