@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "inspect.h"
 #include "journal.h"
 #include "revgraph.h"
 #include "runner.h"
@@ -18,10 +20,35 @@ const char *emc_heads_text(const struct emc_ctx *ctx, const bool *applied, char 
     int k = rg_heads(ctx->ms, applied, h);
     size_t used = 0;
     for (int i = 0; i < k && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "",
-                                 ctx->ms->revs[h[i]].id);
+        used +=
+            (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", ctx->ms->revs[h[i]].id);
     free(h);
     return buf;
+}
+
+/* require_glance: emc_require_glance, except that Glance tables without alembic_version are
+ * accepted when the journal shows our own first revision (liberty) unfinished there: on MySQL,
+ * whose DDL commits statement by statement, a run killed while building the schema leaves
+ * exactly that, and running the command again finishes it. */
+static int require_glance(struct emc_ctx *ctx, const struct emc_state *st, struct emc_error *err)
+{
+    int rc = emc_require_glance(ctx, st, err);
+    if (rc != -EMC_E_NOT_GLANCE || st->has_version_table || st->has_migrate_version ||
+        st->nforeign > 0)
+        return rc;
+    for (int i = 0; i < ctx->ms->nrev; i++) {
+        const struct revision *r = &ctx->ms->revs[i];
+        if (r->kind != REV_SCHEMA || (r->down_revision && r->down_revision[0]))
+            continue;
+        int64_t done = 0;
+        bool unfinished = false;
+        struct emc_error e2;
+        if (journal_resume_point(ctx, r->id, &done, &unfinished, &e2) == 0 && unfinished) {
+            emc_error_clear(err);
+            return 0;
+        }
+    }
+    return rc;
 }
 
 void emc_status_free(struct emc_status *s)
@@ -34,7 +61,7 @@ int emc_status_read(struct emc_ctx *ctx, struct emc_status *s, struct emc_error 
     memset(s, 0, sizeof(*s));
     int rc = emc_read_state(ctx, &s->st, err);
     if (rc == 0)
-        rc = emc_require_glance(ctx, &s->st, err);
+        rc = require_glance(ctx, &s->st, err);
     if (rc < 0) {
         emc_status_free(s);
         return rc;
@@ -126,22 +153,57 @@ int emc_cmd_check(struct emc_ctx *ctx, int *exit_code, struct emc_error *err)
     return 0;
 }
 
-/* begin_change: lock, read and validate the state, start the journal's run row. */
-static int begin_change(struct emc_ctx *ctx, struct emc_state *st, struct emc_error *err)
+/* lock_run: the one-run lock. A holder that the journal shows to be a process of this host
+ * that is gone (killed) is waited for, up to 2 s, while its server notices the closed
+ * connection and releases the lock; a live holder makes this fail at once. */
+static int lock_run(struct emc_ctx *ctx, struct emc_error *err)
 {
     int rc = emc_lock(ctx, err);
+    for (int i = 0; rc == -EMC_E_LOCKED && i < 40 && journal_holder_gone(ctx); i++) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+        rc = emc_lock(ctx, err);
+    }
+    return rc;
+}
+
+/* begin_change: lock, read and validate the state, start the journal's run row. */
+static int reap_fn(struct emc_ctx *ctx, void *arg, struct emc_error *err)
+{
+    (void)arg;
+    return journal_reap(ctx, err);
+}
+
+static int begin_change(struct emc_ctx *ctx, struct emc_state *st, struct emc_error *err)
+{
+    int rc = lock_run(ctx, err);
+    /* every statement of the run waits at most --lock-timeout for a lock (on SQLite any write
+     * waits for the database's write lock, the journal's as well as the steps') */
+    if (rc == 0 && ctx->lock_timeout_ms > 0 && !ctx->sql_only) {
+        struct emc_error e2;
+        db_drv(ctx->conn)->set_lock_timeout(ctx->conn, ctx->lock_timeout_ms, &e2);
+    }
+    if (rc == 0)
+        rc = emc_retry_locked(ctx, "the journal (UPDATE emc_journal)", reap_fn, NULL, err);
     if (rc < 0)
         return rc;
     rc = emc_read_state(ctx, st, err);
-    if (rc == 0 && (rc = emc_require_glance(ctx, st, err)) < 0)
+    if (rc == 0 && (rc = require_glance(ctx, st, err)) < 0)
         emc_state_free(st);
     return rc;
 }
 
 /* start_journal: once the command is known to change something. */
+static int run_begin_fn(struct emc_ctx *ctx, void *arg, struct emc_error *err)
+{
+    (void)arg;
+    return journal_run_begin(ctx, err);
+}
+
 static int start_changes(struct emc_ctx *ctx, struct emc_state *st, struct emc_error *err)
 {
-    int rc = journal_run_begin(ctx, err);
+    int rc =
+        emc_retry_locked(ctx, "the journal (INSERT INTO emc_journal)", run_begin_fn, NULL, err);
     if (rc == 0 && !ctx->sql_only)
         rc = emc_fix_legacy_heads(ctx, st, err);
     return rc;
@@ -151,12 +213,69 @@ static int end_change(struct emc_ctx *ctx, struct emc_state *st, int rc, struct 
 {
     struct emc_error e2;
     journal_run_end(ctx,
-                    rc == 0                      ? "done"
-                    : rc == -EMC_E_INTERRUPTED   ? "interrupted"
-                                                 : "failed",
+                    rc == 0                    ? "done"
+                    : rc == -EMC_E_INTERRUPTED ? "interrupted"
+                                               : "failed",
                     rc == 0 ? NULL : err->msg, &e2);
     emc_state_free(st);
     emc_unlock(ctx);
+    return rc;
+}
+
+/* trigger_preflight: refuse, before anything changes, a run that would install rolling-upgrade
+ * triggers the database user may not create (MySQL: TRIGGER, and SUPER while binary logging
+ * is on), rather than fail halfway through a revision. */
+static int trigger_preflight(struct emc_ctx *ctx, const struct emc_state *st, const bool *want,
+                             unsigned flags, struct emc_error *err)
+{
+    if (!(flags & PLAN_TRIGGERS) || ctx->sql_only)
+        return 0;
+    struct emc_plan plan;
+    int rc = emc_plan_build(ctx, st, want, flags, &plan, err);
+    bool needs = false;
+    for (int i = 0; rc == 0 && i < plan.n; i++)
+        needs |= emc_step_has_triggers(ctx, &plan.steps[i]);
+    if (rc == 0)
+        emc_plan_free(&plan);
+    if (rc < 0 || !needs)
+        return rc;
+    bool ok = true;
+    char why[600];
+    rc = emc_trigger_rights(ctx, &ok, why, sizeof(why), err);
+    if (rc == 0 && !ok)
+        rc = emc_error_set(err, EMC_E_PERMISSION,
+                           "`db %s` cannot create the rolling-upgrade triggers: %s; then run it "
+                           "again (nothing was changed; `db sync` upgrades offline, without "
+                           "triggers)",
+                           ctx->command ? ctx->command : "expand", why);
+    return rc;
+}
+
+/* drop_preflight: the same for a run that would drop existing triggers (a contract revision
+ * with drop_triggers statements still to apply while triggers are on images). */
+static int drop_preflight(struct emc_ctx *ctx, const struct emc_state *st, struct emc_error *err)
+{
+    if (ctx->sql_only || strcmp(ctx->dialect, "mysql") != 0)
+        return 0;
+    bool pending = false;
+    for (int i = 0; i < ctx->ms->nrev; i++)
+        pending |= ctx->ms->revs[i].kind == REV_SCHEMA && ctx->ms->revs[i].branch == BR_CONTRACT &&
+                   !st->applied[i] &&
+                   migset_file(ctx->ms, ctx->ms->revs[i].id, "drop_triggers.mysql.sql") != NULL;
+    if (!pending)
+        return 0;
+    struct emc_triggers t;
+    int rc = emc_list_triggers(ctx, &t, err);
+    if (rc < 0 || t.n == 0)
+        return rc;
+    bool ok = true;
+    char why[600];
+    rc = emc_trigger_rights(ctx, &ok, why, sizeof(why), err);
+    if (rc == 0 && !ok)
+        rc = emc_error_set(err, EMC_E_PERMISSION,
+                           "`db %s` cannot drop the rolling-upgrade triggers (%s): %s; then run "
+                           "it again (nothing was changed)",
+                           ctx->command ? ctx->command : "contract", t.name[0], why);
     return rc;
 }
 
@@ -184,8 +303,8 @@ static int upgrade_to_rev(struct emc_ctx *ctx, struct emc_state *st, int rev, un
     free(want);
     if (rc == 0) {
         char heads[512];
-        emc_message(ctx, "Upgraded database to: %s, current revision(s): %s",
-                    ctx->ms->revs[rev].id, emc_heads_text(ctx, st->applied, heads, sizeof(heads)));
+        emc_message(ctx, "Upgraded database to: %s, current revision(s): %s", ctx->ms->revs[rev].id,
+                    emc_heads_text(ctx, st->applied, heads, sizeof(heads)));
     }
     return rc;
 }
@@ -195,8 +314,9 @@ static int expand_inner(struct emc_ctx *ctx, struct emc_state *st, bool triggers
 {
     int eh = migset_branch_head(ctx->ms, BR_EXPAND);
     if (eh < 0)
-        return emc_error_set(err, EMC_E_REVISION, "Database expansion failed. Couldn't find head "
-                                                  "revision of expand branch.");
+        return emc_error_set(err, EMC_E_REVISION,
+                             "Database expansion failed. Couldn't find head "
+                             "revision of expand branch.");
     if (st->applied[eh]) {
         emc_message(ctx, "Database expansion is up to date. No expansion needed.");
         return 0;
@@ -226,6 +346,22 @@ int emc_cmd_expand(struct emc_ctx *ctx, bool triggers, struct emc_error *err)
         emc_state_free(&st);
         emc_unlock(ctx);
         return 0;
+    }
+    int eh = migset_branch_head(ctx->ms, BR_EXPAND);
+    if (triggers && eh >= 0 && !st.applied[eh]) {
+        bool *want = calloc((size_t)ctx->ms->nrev + 1, sizeof(bool));
+        if (!want)
+            rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
+        else
+            rg_mark_ancestors(ctx->ms, eh, want);
+        if (rc == 0)
+            rc = trigger_preflight(ctx, &st, want, PLAN_NO_DATA | PLAN_TRIGGERS, err);
+        free(want);
+        if (rc < 0) {
+            emc_state_free(&st);
+            emc_unlock(ctx);
+            return rc;
+        }
     }
     rc = start_changes(ctx, &st, err);
     if (rc == 0)
@@ -310,8 +446,9 @@ static int contract_inner(struct emc_ctx *ctx, struct emc_state *st, struct emc_
     int ch = migset_branch_head(ctx->ms, BR_CONTRACT);
     int eh = migset_branch_head(ctx->ms, BR_EXPAND);
     if (ch < 0)
-        return emc_error_set(err, EMC_E_REVISION, "Database contraction failed. Couldn't find "
-                                                  "head revision of contract branch.");
+        return emc_error_set(err, EMC_E_REVISION,
+                             "Database contraction failed. Couldn't find "
+                             "head revision of contract branch.");
     if (eh < 0 || !st->applied[eh])
         return emc_error_set(err, EMC_E_STATE,
                              "Database contraction did not run. Database contraction cannot be "
@@ -354,6 +491,11 @@ int emc_cmd_contract(struct emc_ctx *ctx, struct emc_error *err)
         emc_unlock(ctx);
         return rc;
     }
+    if (rc == 0 && (rc = drop_preflight(ctx, &st, err)) < 0) {
+        emc_state_free(&st);
+        emc_unlock(ctx);
+        return rc;
+    }
     if (rc == 0)
         rc = start_changes(ctx, &st, err);
     if (rc == 0)
@@ -385,6 +527,12 @@ int emc_cmd_sync(struct emc_ctx *ctx, const char *version, struct emc_error *err
         emc_state_free(&st);
         emc_unlock(ctx);
         return 0;
+    }
+    if ((rc = drop_preflight(ctx, &st, err)) < 0) {
+        free(want);
+        emc_state_free(&st);
+        emc_unlock(ctx);
+        return rc;
     }
     rc = start_changes(ctx, &st, err);
     if (rc == 0 && version) {
@@ -424,11 +572,18 @@ int emc_cmd_upgrade(struct emc_ctx *ctx, const char *version, struct emc_error *
         emc_unlock(ctx);
         return rc;
     }
-    rc = start_changes(ctx, &st, err);
     /* `upgrade` keeps alembic's behaviour: rolling-upgrade triggers only where Glance has them
      * (MySQL), so a database upgraded here is exactly what glance-manage would have built.
      * `expand` is the rolling-upgrade command and installs them on every backend. */
     unsigned flags = strcmp(ctx->dialect, "mysql") == 0 ? PLAN_TRIGGERS : 0;
+    if ((rc = trigger_preflight(ctx, &st, want, flags, err)) < 0 ||
+        (rc = drop_preflight(ctx, &st, err)) < 0) {
+        free(want);
+        emc_state_free(&st);
+        emc_unlock(ctx);
+        return rc;
+    }
+    rc = start_changes(ctx, &st, err);
     if (rc == 0)
         rc = upgrade_to(ctx, &st, want, flags, NULL, err);
     if (rc == 0) {
@@ -454,7 +609,7 @@ int emc_cmd_version_control(struct emc_ctx *ctx, const char *version, bool force
     int rc = rg_resolve_target(ctx->ms, version, want, err);
     struct emc_state st = {0};
     if (rc == 0)
-        rc = emc_lock(ctx, err);
+        rc = lock_run(ctx, err);
     if (rc == 0)
         rc = emc_read_state(ctx, &st, err);
     if (rc == 0 && st.nheads > 0 && !force) {

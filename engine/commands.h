@@ -26,8 +26,8 @@ struct emc_status {
     int expand_at, contract_at;     /* the newest applied revision per branch, or -1 */
     int trunk_at;                   /* the newest applied trunk revision, or -1 */
     int pending_expand, pending_contract, pending_trunk; /* schema revisions left per branch */
-    int64_t data_rows_pending;      /* rows left in data migrations now runnable */
-    int data_pending_steps;         /* data migrations with rows left */
+    int64_t data_rows_pending; /* rows left in data migrations now runnable */
+    int data_pending_steps;    /* data migrations with rows left */
 };
 
 /* emc_status_read: fill *s (free with emc_status_free). Works on an empty database (nothing

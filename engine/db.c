@@ -1,14 +1,25 @@
 /* db.c - dispatchers over struct db_driver, and the fault-injection hook used by crash tests.
  *
- * EMC_CRASH_AT=N (environment) makes the process SIGKILL itself right after the N-th
- * statement that reached a driver through db_exec/db_query has completed (1-based). The
- * crash-safety tests use it to stop a run at every statement boundary. */
+ * EMC_CRASH_AT=N (environment) makes the process SIGKILL itself right after the N-th counted
+ * statement (1-based) has completed through db_exec, db_query or db_commit. Counted are the
+ * boundaries after which a kill can leave the database in a different state: every COMMIT,
+ * every write outside a transaction (on MySQL each DDL statement commits by itself), and the
+ * first write inside each transaction (a kill with a transaction open: the server, or SQLite's
+ * hot journal on the next open, must roll it back). Reads (SELECT, SHOW, PRAGMA, SET, EXPLAIN,
+ * DESCRIBE) and later writes of an open transaction are not counted: a kill after one of them
+ * ends the same way as a kill after the counted statement before it. This keeps the
+ * crash-safety tests, which stop a run at every boundary, affordable.
+ * EMC_CRASH_TRACE=FILE appends one line per counted statement to FILE ("N<TAB>statement",
+ * the statement cut at 100 characters; "COMMIT" for a commit), so a test can say where it
+ * stopped a run. Neither variable is meant for anything but tests. */
 #include "driver.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static const struct db_driver *fake_driver;
@@ -59,15 +70,70 @@ void db_close(struct db_conn *c)
 
 static long crash_at = -1;
 static long stmt_count;
+static int txn_writes = -1; /* writes in the open transaction; -1 outside one */
 
-static void crash_hook(void)
+/* first_word_is_read: whether sql (after blanks and comments) starts with a read-only verb */
+static bool first_word_is_read(const char *sql)
 {
+    const char *p = sql;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            p = e ? e + 2 : p + strlen(p);
+        } else {
+            break;
+        }
+    }
+    static const char *const reads[] = {"SELECT",  "SHOW",     "PRAGMA", "SET",
+                                        "EXPLAIN", "DESCRIBE", NULL};
+    for (int i = 0; reads[i]; i++) {
+        size_t l = strlen(reads[i]);
+        if (strncasecmp(p, reads[i], l) == 0 &&
+            !(p[l] == '_' || (p[l] >= 'A' && p[l] <= 'Z') || (p[l] >= 'a' && p[l] <= 'z')))
+            return true;
+    }
+    return false;
+}
+
+static void crash_trace(const char *path, const char *sql)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    char line[128];
+    int n = snprintf(line, sizeof(line), "%ld\t", stmt_count);
+    size_t j = n > 0 ? (size_t)n : 0;
+    for (const char *p = sql ? sql : "COMMIT"; *p && j + 2 < sizeof(line) && j < 100; p++)
+        line[j++] = (*p == '\n' || *p == '\t' || *p == '\r') ? ' ' : *p;
+    line[j++] = '\n';
+    ssize_t w = write(fd, line, j);
+    (void)w;
+    close(fd);
+}
+
+static void crash_hook(const char *sql)
+{
+    static const char *trace;
     if (crash_at < 0) {
         const char *e = getenv("EMC_CRASH_AT");
         crash_at = (e && *e) ? atol(e) : 0;
+        trace = getenv("EMC_CRASH_TRACE");
+        if (trace && !*trace)
+            trace = NULL;
     }
+    if ((crash_at <= 0 && !trace) || (sql && first_word_is_read(sql)))
+        return;
+    if (sql && txn_writes >= 0 && txn_writes++ > 0)
+        return;
     stmt_count++;
-    if (crash_at > 0 && stmt_count == crash_at)
+    if (trace)
+        crash_trace(trace, sql);
+    if (stmt_count == crash_at)
         kill(getpid(), SIGKILL);
 }
 
@@ -75,7 +141,7 @@ int db_exec(struct db_conn *c, const char *sql, struct emc_error *err)
 {
     int rc = db_drv(c)->exec(c, sql, err);
     if (rc == 0)
-        crash_hook();
+        crash_hook(sql);
     return rc;
 }
 
@@ -84,25 +150,30 @@ int db_query(struct db_conn *c, const char *sql, const struct db_param *params, 
 {
     int rc = db_drv(c)->query(c, sql, params, nparams, cb, ud, affected, err);
     if (rc == 0)
-        crash_hook();
+        crash_hook(sql);
     return rc;
 }
 
 int db_begin(struct db_conn *c, struct emc_error *err)
 {
-    return db_drv(c)->begin(c, err);
+    int rc = db_drv(c)->begin(c, err);
+    if (rc == 0)
+        txn_writes = 0;
+    return rc;
 }
 
 int db_commit(struct db_conn *c, struct emc_error *err)
 {
     int rc = db_drv(c)->commit(c, err);
+    txn_writes = -1;
     if (rc == 0)
-        crash_hook();
+        crash_hook(NULL);
     return rc;
 }
 
 int db_rollback(struct db_conn *c, struct emc_error *err)
 {
+    txn_writes = -1;
     return db_drv(c)->rollback(c, err);
 }
 

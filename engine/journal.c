@@ -1,7 +1,9 @@
 /* journal.c - see journal.h */
 #include "journal.h"
 
+#include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,10 +64,14 @@ static int insert_row(struct emc_ctx *ctx, const char *step, const char *kind, c
     char now[32], op[192];
     journal_now(now, sizeof(now));
     operator_name(op, sizeof(op));
-    struct db_param p[] = {DBP_S(ctx->run_id), DBP_S(ctx->command ? ctx->command : "?"),
-                           DBP_S(step),        DBP_S(kind),
-                           DBP_S(phase),       DBP_S(now),
-                           DBP_S(op),          DBP_I((int64_t)getpid()),
+    struct db_param p[] = {DBP_S(ctx->run_id),
+                           DBP_S(ctx->command ? ctx->command : "?"),
+                           DBP_S(step),
+                           DBP_S(kind),
+                           DBP_S(phase),
+                           DBP_S(now),
+                           DBP_S(op),
+                           DBP_I((int64_t)getpid()),
                            DBP_S(EMC_TOOL_VERSION)};
     int rc = db_query(ctx->conn,
                       "INSERT INTO emc_journal (run_id, command, step, kind, phase, started_at, "
@@ -75,9 +81,21 @@ static int insert_row(struct emc_ctx *ctx, const char *step, const char *kind, c
     if (rc < 0 || !id)
         return rc;
     struct db_param q[] = {DBP_S(ctx->run_id), DBP_S(step), DBP_S(kind)};
-    return db_query_int(ctx->conn,
-                        "SELECT max(id) FROM emc_journal WHERE run_id = ? AND step = ? AND kind = ?",
-                        q, 3, id, NULL, err);
+    return db_query_int(
+        ctx->conn, "SELECT max(id) FROM emc_journal WHERE run_id = ? AND step = ? AND kind = ?", q,
+        3, id, NULL, err);
+}
+
+int journal_reap(struct emc_ctx *ctx, struct emc_error *err)
+{
+    if (ctx->sql_only)
+        return 0;
+    bool exists = ctx->journal_ready;
+    int rc = exists ? 0 : db_table_exists(ctx->conn, "emc_journal", &exists, err);
+    if (rc < 0 || !exists)
+        return rc;
+    return db_exec(ctx->conn,
+                   "UPDATE emc_journal SET outcome = 'crashed' WHERE outcome = 'running'", err);
 }
 
 int journal_run_begin(struct emc_ctx *ctx, struct emc_error *err)
@@ -87,8 +105,7 @@ int journal_run_begin(struct emc_ctx *ctx, struct emc_error *err)
     int rc = journal_ensure(ctx, err);
     if (rc < 0)
         return rc;
-    rc = db_exec(ctx->conn, "UPDATE emc_journal SET outcome = 'crashed' WHERE outcome = 'running'",
-                 err);
+    rc = journal_reap(ctx, err);
     if (rc < 0)
         return rc;
     return insert_row(ctx, ctx->command ? ctx->command : "?", "run", "-", NULL, err);
@@ -102,10 +119,11 @@ int journal_run_end(struct emc_ctx *ctx, const char *outcome, const char *detail
     char now[32];
     journal_now(now, sizeof(now));
     struct db_param p[] = {DBP_S(now), DBP_S(outcome), DBP_S(detail), DBP_S(ctx->run_id)};
-    return db_query(ctx->conn,
-                    "UPDATE emc_journal SET finished_at = ?, outcome = ?, detail = ? WHERE run_id = "
-                    "? AND kind = 'run'",
-                    p, 4, NULL, NULL, NULL, err);
+    return db_query(
+        ctx->conn,
+        "UPDATE emc_journal SET finished_at = ?, outcome = ?, detail = ? WHERE run_id = "
+        "? AND kind = 'run'",
+        p, 4, NULL, NULL, NULL, err);
 }
 
 int journal_step_begin(struct emc_ctx *ctx, const char *step, const char *kind, char phase,
@@ -138,8 +156,8 @@ int journal_step_end(struct emc_ctx *ctx, int64_t id, const char *outcome, int64
         return 0;
     char now[32];
     journal_now(now, sizeof(now));
-    struct db_param p[] = {DBP_S(now),        DBP_S(outcome), DBP_I(stmts_done),
-                           DBP_I(rows_done),  DBP_S(detail),  DBP_I(id)};
+    struct db_param p[] = {DBP_S(now),       DBP_S(outcome), DBP_I(stmts_done),
+                           DBP_I(rows_done), DBP_S(detail),  DBP_I(id)};
     return db_query(ctx->conn,
                     "UPDATE emc_journal SET finished_at = ?, outcome = ?, stmts_done = ?, "
                     "rows_done = ?, detail = ? WHERE id = ?",
@@ -219,6 +237,45 @@ void journal_holder(struct emc_ctx *ctx, char *buf, size_t n)
         buf[0] = '\0';
 }
 
+struct gone_ud {
+    char op[192];
+    long pid;
+    bool found;
+};
+
+static int gone_cb(void *ud, int ncols, char *const *vals, char *const *names)
+{
+    (void)names;
+    struct gone_ud *u = ud;
+    if (ncols >= 2 && vals[0] && vals[1]) {
+        snprintf(u->op, sizeof(u->op), "%s", vals[0]);
+        u->pid = strtol(vals[1], NULL, 10);
+        u->found = true;
+    }
+    return 1;
+}
+
+bool journal_holder_gone(struct emc_ctx *ctx)
+{
+    bool exists = false;
+    struct emc_error e;
+    if (db_table_exists(ctx->conn, "emc_journal", &exists, &e) < 0 || !exists)
+        return false;
+    struct gone_ud u = {.found = false};
+    if (db_query(ctx->conn,
+                 "SELECT operator, pid FROM emc_journal WHERE kind = 'run' AND outcome = "
+                 "'running' ORDER BY id DESC LIMIT 1",
+                 NULL, 0, gone_cb, &u, NULL, &e) < 0 ||
+        !u.found || u.pid <= 0)
+        return false;
+    char me[192];
+    operator_name(me, sizeof(me));
+    const char *h1 = strrchr(u.op, '@'), *h2 = strrchr(me, '@');
+    if (!h1 || !h2 || strcmp(h1, h2) != 0)
+        return false;
+    return kill((pid_t)u.pid, 0) != 0 && errno == ESRCH;
+}
+
 struct list_ud {
     int (*cb)(void *ud, const struct journal_row *row);
     void *ud;
@@ -255,9 +312,8 @@ static int list_cb(void *ud, int ncols, char *const *v, char *const *names)
     return u->cb(u->ud, &r);
 }
 
-int journal_list(struct emc_ctx *ctx, int limit,
-                 int (*cb)(void *ud, const struct journal_row *row), void *ud,
-                 struct emc_error *err)
+int journal_list(struct emc_ctx *ctx, int limit, int (*cb)(void *ud, const struct journal_row *row),
+                 void *ud, struct emc_error *err)
 {
     bool exists = false;
     int rc = db_table_exists(ctx->conn, "emc_journal", &exists, err);

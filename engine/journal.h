@@ -34,6 +34,10 @@ struct journal_row {
 /* journal_ensure: create emc_journal if missing (never in sql_only mode). */
 int journal_ensure(struct emc_ctx *ctx, struct emc_error *err);
 
+/* journal_reap: with the lock held, mark 'running' rows (left by a run that died: no live run
+ * can hold them while we hold the lock) 'crashed'. No-op without the table. */
+int journal_reap(struct emc_ctx *ctx, struct emc_error *err);
+
 /* journal_run_begin: mark stale 'running' rows 'crashed' and insert this run's row. Call with
  * the lock held. */
 int journal_run_begin(struct emc_ctx *ctx, struct emc_error *err);
@@ -65,11 +69,15 @@ int journal_resume_point(struct emc_ctx *ctx, const char *step, int64_t *stmts_d
  * on any error buf is "". */
 void journal_holder(struct emc_ctx *ctx, char *buf, size_t n);
 
+/* journal_holder_gone: whether the newest 'running' run row belongs to a process on this host
+ * that no longer exists (killed: its server-side lock is released as soon as the server
+ * notices the closed connection). False when unsure. */
+bool journal_holder_gone(struct emc_ctx *ctx);
+
 /* journal_list: call cb for each row, oldest first (at most limit rows, newest ones; 0 = all).
  * A database without the table yields no rows. */
-int journal_list(struct emc_ctx *ctx, int limit,
-                 int (*cb)(void *ud, const struct journal_row *row), void *ud,
-                 struct emc_error *err);
+int journal_list(struct emc_ctx *ctx, int limit, int (*cb)(void *ud, const struct journal_row *row),
+                 void *ud, struct emc_error *err);
 
 /* journal_now: current UTC time as "YYYY-MM-DD HH:MM:SS" into buf (at least 20 bytes). */
 void journal_now(char *buf, size_t n);

@@ -6,8 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "inspect.h"
 #include "journal.h"
 #include "revgraph.h"
+#include "runner_int.h"
 #include "sqlsplit.h"
 
 static int push_step(struct emc_plan *p, enum step_kind k, int rev, char phase, bool trig)
@@ -128,8 +130,7 @@ const char *emc_step_label(const struct emc_ctx *ctx, const struct emc_step *ste
     return buf;
 }
 
-/* sql_file: the named file of a revision for this dialect ("%s.sql" patterns). */
-static const char *dialect_file(const struct emc_ctx *ctx, int rev, const char *pattern)
+const char *runner_dialect_file(const struct emc_ctx *ctx, int rev, const char *pattern)
 {
     char name[128];
     snprintf(name, sizeof(name), pattern, ctx->dialect);
@@ -185,52 +186,100 @@ static const char *main_file(const struct emc_ctx *ctx, const bool *applied, int
             best_order = ms->revs[a].order;
         }
     }
-    return best ? best : dialect_file(ctx, rev, "%s.sql");
+    return best ? best : runner_dialect_file(ctx, rev, "%s.sql");
 }
 
-/* step_statements: every statement a schema step runs, in order (drop triggers, schema,
- * triggers), for a database whose applied revisions are applied (may be NULL: base files). */
-static int step_statements(const struct emc_ctx *ctx, const bool *applied,
-                           const struct emc_step *step, struct sql_list *out,
-                           struct emc_error *err)
+bool emc_step_has_triggers(const struct emc_ctx *ctx, const struct emc_step *step)
 {
-    memset(out, 0, sizeof(*out));
-    const struct revision *r = &ctx->ms->revs[step->rev];
-    const char *files[3] = {NULL, NULL, NULL};
-    if (r->branch == BR_CONTRACT)
-        files[0] = dialect_file(ctx, step->rev, "drop_triggers.%s.sql");
-    files[1] = main_file(ctx, applied, step->rev);
-    if (!files[1])
-        return emc_error_set(err, EMC_E_REVISION, "revision %s has no %s.sql", r->id,
-                             ctx->dialect);
-    if (step->triggers)
-        files[2] = dialect_file(ctx, step->rev, "triggers.%s.sql");
-    for (int f = 0; f < 3; f++) {
-        if (!files[f])
-            continue;
-        struct sql_list l;
-        int rc = sql_split(files[f], &l, err);
-        if (rc < 0) {
-            sql_list_free(out);
-            emc_error_prefix(err, "%s", r->id);
-            return rc;
-        }
-        char **v = realloc(out->stmt, sizeof(char *) * (size_t)(out->n + l.n + 1));
-        if (!v) {
-            sql_list_free(&l);
-            sql_list_free(out);
-            return emc_error_set(err, EMC_E_NOMEM, "out of memory");
-        }
-        out->stmt = v;
-        for (int i = 0; i < l.n; i++)
-            out->stmt[out->n++] = l.stmt[i];
-        free(l.stmt);
+    if (step->kind != STEP_SCHEMA || !step->triggers)
+        return false;
+    const char *f = runner_dialect_file(ctx, step->rev, "triggers.%s.sql");
+    if (!f)
+        return false;
+    struct sql_list l;
+    struct emc_error e;
+    if (sql_split(f, &l, &e) < 0)
+        return true; /* let the run report the broken file */
+    bool any = l.n > 0;
+    sql_list_free(&l);
+    return any;
+}
+
+/* append: the statements of text to out */
+static int append(struct sql_list *out, const char *text, struct emc_error *err)
+{
+    struct sql_list l;
+    int rc = sql_split(text, &l, err);
+    if (rc < 0)
+        return rc;
+    char **v = realloc(out->stmt, sizeof(char *) * (size_t)(out->n + l.n + 1));
+    if (!v) {
+        sql_list_free(&l);
+        return emc_error_set(err, EMC_E_NOMEM, "out of memory");
     }
+    out->stmt = v;
+    for (int i = 0; i < l.n; i++)
+        out->stmt[out->n++] = l.stmt[i];
+    free(l.stmt);
     return 0;
 }
 
-/* batch_sql: a batch statement with :batch replaced by n. */
-static char *batch_sql(const char *stmt, int n)
+/* drop_marker: where a contract revision's DIALECT.sql asks for its drop_triggers statements
+ * (a line "-- emc:drop-triggers-here"), or NULL: before the file */
+static const char *drop_marker(const char *main)
+{
+    static const char mark[] = "-- emc:drop-triggers-here";
+    for (const char *p = strstr(main, mark); p; p = strstr(p + 1, mark))
+        if (p == main || p[-1] == '\n')
+            return p;
+    return NULL;
+}
+
+int runner_step_statements(const struct emc_ctx *ctx, const bool *applied,
+                           const struct emc_step *step, struct sql_list *out, int *drop_first,
+                           int *drop_n, struct emc_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (drop_first)
+        *drop_first = 0;
+    if (drop_n)
+        *drop_n = 0;
+    const struct revision *r = &ctx->ms->revs[step->rev];
+    const char *drops = NULL, *trig = NULL;
+    if (r->branch == BR_CONTRACT)
+        drops = runner_dialect_file(ctx, step->rev, "drop_triggers.%s.sql");
+    const char *main = main_file(ctx, applied, step->rev);
+    if (!main)
+        return emc_error_set(err, EMC_E_REVISION, "revision %s has no %s.sql", r->id, ctx->dialect);
+    if (step->triggers)
+        trig = runner_dialect_file(ctx, step->rev, "triggers.%s.sql");
+    const char *mark = drops ? drop_marker(main) : NULL;
+    int rc = 0;
+    if (mark) {
+        char *before = strndup(main, (size_t)(mark - main));
+        rc = before ? append(out, before, err) : emc_error_set(err, EMC_E_NOMEM, "out of memory");
+        free(before);
+        main = mark;
+    }
+    int first = out->n;
+    if (rc == 0 && drops)
+        rc = append(out, drops, err);
+    if (drop_first)
+        *drop_first = first;
+    if (drop_n)
+        *drop_n = out->n - first;
+    if (rc == 0)
+        rc = append(out, main, err);
+    if (rc == 0 && trig)
+        rc = append(out, trig, err);
+    if (rc < 0) {
+        sql_list_free(out);
+        emc_error_prefix(err, "%s", r->id);
+    }
+    return rc;
+}
+
+char *runner_batch_sql(const char *stmt, int n)
 {
     char num[24];
     snprintf(num, sizeof(num), "%d", n);
@@ -257,8 +306,8 @@ static char *batch_sql(const char *stmt, int n)
     return out;
 }
 
-static int step_sql_for(const struct emc_ctx *ctx, const bool *applied,
-                        const struct emc_step *step, char **out, struct emc_error *err);
+static int step_sql_for(const struct emc_ctx *ctx, const bool *applied, const struct emc_step *step,
+                        char **out, struct emc_error *err);
 
 int emc_step_sql(const struct emc_ctx *ctx, const struct emc_step *step, char **out,
                  struct emc_error *err)
@@ -272,19 +321,19 @@ int emc_step_sql(const struct emc_ctx *ctx, const struct emc_step *step, char **
     return rc;
 }
 
-static int step_sql_for(const struct emc_ctx *ctx, const bool *applied,
-                        const struct emc_step *step, char **out, struct emc_error *err)
+static int step_sql_for(const struct emc_ctx *ctx, const bool *applied, const struct emc_step *step,
+                        char **out, struct emc_error *err)
 {
     *out = NULL;
     struct strbuf b = {0};
     int rc = 0;
     if (step->kind == STEP_DATA) {
-        const char *pending = dialect_file(ctx, step->rev, "pending.%s.sql");
-        const char *batch = dialect_file(ctx, step->rev, "batch.%s.sql");
+        const char *pending = runner_dialect_file(ctx, step->rev, "pending.%s.sql");
+        const char *batch = runner_dialect_file(ctx, step->rev, "batch.%s.sql");
         if (!pending || !batch)
             return emc_error_set(err, EMC_E_REVISION, "data migration %s has no %s files",
                                  ctx->ms->revs[step->rev].id, ctx->dialect);
-        char *bs = batch_sql(batch, ctx->batch_size);
+        char *bs = runner_batch_sql(batch, ctx->batch_size);
         if (!bs || sb_add(&b, "-- rows left to migrate\n") || sb_add(&b, pending) ||
             sb_add(&b, "\n-- repeated, one transaction per batch, until it changes no row\n") ||
             sb_add(&b, bs))
@@ -292,7 +341,7 @@ static int step_sql_for(const struct emc_ctx *ctx, const bool *applied,
         free(bs);
     } else {
         struct sql_list l;
-        rc = step_statements(ctx, applied, step, &l, err);
+        rc = runner_step_statements(ctx, applied, step, &l, NULL, NULL, err);
         for (int i = 0; rc == 0 && i < l.n; i++)
             if (sb_add(&b, l.stmt[i]) || sb_add(&b, ";\n"))
                 rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
@@ -308,9 +357,7 @@ static int step_sql_for(const struct emc_ctx *ctx, const bool *applied,
     return 0;
 }
 
-/* run_sql: execute, or in offline mode emit. */
-static int run_sql(struct emc_ctx *ctx, const char *sql, int64_t *affected,
-                   struct emc_error *err)
+int runner_sql(struct emc_ctx *ctx, const char *sql, int64_t *affected, struct emc_error *err)
 {
     if (affected)
         *affected = 0;
@@ -322,33 +369,27 @@ static int run_sql(struct emc_ctx *ctx, const char *sql, int64_t *affected,
     return db_query(ctx->conn, sql, NULL, 0, NULL, NULL, affected, err);
 }
 
-static bool is_mysql(const struct emc_ctx *ctx)
+int runner_version_table(struct emc_ctx *ctx, bool *has_table, struct emc_error *err)
 {
-    return strcmp(ctx->dialect, "mysql") == 0;
+    if (*has_table)
+        return 0;
+    char name[64];
+    snprintf(name, sizeof(name), "alembic_version.%s.sql", ctx->dialect);
+    const char *create = migset_top_file(ctx->ms, name);
+    if (!create)
+        return emc_error_set(err, EMC_E_REVISION, "migrations lack %s", name);
+    struct sql_list l;
+    int rc = sql_split(create, &l, err);
+    for (int i = 0; rc == 0 && i < l.n; i++)
+        rc = runner_sql(ctx, l.stmt[i], NULL, err);
+    sql_list_free(&l);
+    if (rc == 0)
+        *has_table = true;
+    return rc;
 }
 
-/* already_done: MySQL errors that say a re-run statement's effect is already there. */
-static bool already_done(const struct emc_ctx *ctx, const struct emc_error *e)
-{
-    if (!is_mysql(ctx))
-        return false;
-    switch (e->driver_code) {
-    case 1050: /* table exists */
-    case 1060: /* duplicate column */
-    case 1061: /* duplicate key name */
-    case 1091: /* can't drop: does not exist */
-    case 1146: /* table does not exist (a DROP re-run) */
-    case 1359: /* trigger exists */
-    case 1360: /* trigger does not exist */
-    case 1826: /* duplicate foreign key */
-        return true;
-    default:
-        return false;
-    }
-}
-
-static int write_version_rows(struct emc_ctx *ctx, bool *has_table, const bool *old_applied,
-                              const bool *new_applied, struct emc_error *err)
+int runner_version_rows(struct emc_ctx *ctx, const bool *old_applied, const bool *new_applied,
+                        struct emc_error *err)
 {
     const struct migset *ms = ctx->ms;
     int *oh = malloc(sizeof(int) * (size_t)(ms->nrev + 1));
@@ -360,24 +401,6 @@ static int write_version_rows(struct emc_ctx *ctx, bool *has_table, const bool *
     }
     int no = rg_heads(ms, old_applied, oh);
     int nn = rg_heads(ms, new_applied, nh);
-    if (!*has_table) {
-        char name[64];
-        snprintf(name, sizeof(name), "alembic_version.%s.sql", ctx->dialect);
-        const char *create = migset_top_file(ms, name);
-        if (!create) {
-            rc = emc_error_set(err, EMC_E_REVISION, "migrations lack %s", name);
-            goto out;
-        }
-        struct sql_list l;
-        if ((rc = sql_split(create, &l, err)) < 0)
-            goto out;
-        for (int i = 0; rc == 0 && i < l.n; i++)
-            rc = run_sql(ctx, l.stmt[i], NULL, err);
-        sql_list_free(&l);
-        if (rc < 0)
-            goto out;
-        *has_table = true;
-    }
     int removed[EMC_MAX_HEADS * 4], added[EMC_MAX_HEADS * 4], nr = 0, na = 0;
     for (int i = 0; i < no; i++) {
         bool keep = false;
@@ -399,272 +422,23 @@ static int write_version_rows(struct emc_ctx *ctx, bool *has_table, const bool *
                  "UPDATE alembic_version SET version_num='%s' WHERE alembic_version.version_num = "
                  "'%s'",
                  ms->revs[added[0]].id, ms->revs[removed[0]].id);
-        rc = run_sql(ctx, sql, NULL, err);
+        rc = runner_sql(ctx, sql, NULL, err);
     } else {
         for (int i = 0; rc == 0 && i < nr; i++) {
             snprintf(sql, sizeof(sql),
                      "DELETE FROM alembic_version WHERE alembic_version.version_num = '%s'",
                      ms->revs[removed[i]].id);
-            rc = run_sql(ctx, sql, NULL, err);
+            rc = runner_sql(ctx, sql, NULL, err);
         }
         for (int i = 0; rc == 0 && i < na; i++) {
             snprintf(sql, sizeof(sql), "INSERT INTO alembic_version (version_num) VALUES ('%s')",
                      ms->revs[added[i]].id);
-            rc = run_sql(ctx, sql, NULL, err);
+            rc = runner_sql(ctx, sql, NULL, err);
         }
     }
 out:
     free(oh);
     free(nh);
-    return rc;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* one attempt at a schema step; *failed_stmt gets the index of a failing statement */
-static int schema_attempt(struct emc_ctx *ctx, struct emc_state *st, const struct emc_step *step,
-                          const struct sql_list *l, int64_t resume, bool prior, int64_t jid,
-                          int *failed_stmt, struct emc_error *err)
-{
-    bool txn = db_drv(ctx->conn)->caps.transactional_ddl && !ctx->sql_only;
-    bool *after = malloc(sizeof(bool) * (size_t)ctx->ms->nrev);
-    if (!after)
-        return emc_error_set(err, EMC_E_NOMEM, "out of memory");
-    memcpy(after, st->applied, sizeof(bool) * (size_t)ctx->ms->nrev);
-    after[step->rev] = true;
-    int rc = 0;
-    if (txn)
-        rc = db_begin(ctx->conn, err);
-    for (int i = 0; rc == 0 && i < l->n; i++) {
-        if (i < resume)
-            continue;
-        *failed_stmt = i;
-        rc = run_sql(ctx, l->stmt[i], NULL, err);
-        if (rc < 0 && i == resume && prior && already_done(ctx, err)) {
-            emc_log(ctx, EMC_LOG_INFO, "statement %d of %s was applied before a crash; going on",
-                    i + 1, ctx->ms->revs[step->rev].id);
-            rc = 0;
-        }
-        if (rc == 0 && !txn && !ctx->sql_only)
-            rc = journal_step_update(ctx, jid, i + 1, 0, err);
-    }
-    if (rc == 0) {
-        *failed_stmt = -1;
-        rc = write_version_rows(ctx, &st->has_version_table, st->applied, after, err);
-    }
-    if (rc == 0 && txn)
-        rc = db_commit(ctx->conn, err);
-    if (rc < 0 && txn) {
-        struct emc_error e2;
-        db_rollback(ctx->conn, &e2);
-    }
-    if (rc == 0)
-        memcpy(st->applied, after, sizeof(bool) * (size_t)ctx->ms->nrev);
-    free(after);
-    return rc;
-}
-
-static int fk_check(struct emc_ctx *ctx, struct emc_error *err)
-{
-    int64_t n = 0;
-    bool found = false;
-    int rc = db_query_int(ctx->conn, "PRAGMA foreign_key_check", NULL, 0, &n, &found, err);
-    if (rc == 0 && found)
-        rc = emc_error_set(err, EMC_E_CONSTRAINT,
-                           "foreign key check failed after the revision: run `PRAGMA "
-                           "foreign_key_check` on the database to see the rows");
-    return rc;
-}
-
-static int run_schema_step(struct emc_ctx *ctx, struct emc_state *st,
-                           const struct emc_step *step, struct emc_error *err)
-{
-    const struct revision *r = &ctx->ms->revs[step->rev];
-    struct sql_list l;
-    int rc = step_statements(ctx, st->applied, step, &l, err);
-    if (rc < 0)
-        return rc;
-    emc_log(ctx, EMC_LOG_INFO, "Running upgrade %s -> %s%s%s%s",
-            r->down_revision ? r->down_revision : "", r->id, r->summary ? ", " : "",
-            r->summary ? r->summary : "", step->triggers ? " (with rolling-upgrade triggers)" : "");
-    if (ctx->sql_only) {
-        int f;
-        rc = schema_attempt(ctx, st, step, &l, 0, false, 0, &f, err);
-        sql_list_free(&l);
-        return rc;
-    }
-    bool sqlite = strcmp(ctx->dialect, "sqlite") == 0;
-    int64_t jid = 0, resume = 0;
-    bool prior = false;
-    if (!db_drv(ctx->conn)->caps.transactional_ddl)
-        rc = journal_resume_point(ctx, r->id, &resume, &prior, err);
-    if (rc == 0)
-        rc = journal_step_begin(ctx, r->id, "schema", step->phase, &jid, err);
-    if (rc == 0 && resume > 0)
-        rc = journal_step_update(ctx, jid, resume, 0, err);
-    if (rc == 0 && resume > 0)
-        emc_log(ctx, EMC_LOG_WARNING, "%s was interrupted after %lld of %d statements; finishing it",
-                r->id, (long long)resume, l.n);
-    if (rc == 0 && sqlite)
-        rc = db_exec(ctx->conn, "PRAGMA foreign_keys = OFF", err);
-    int failed = -1;
-    for (int attempt = 0; rc == 0; attempt++) {
-        if (ctx->lock_timeout_ms > 0)
-            db_drv(ctx->conn)->set_lock_timeout(ctx->conn, ctx->lock_timeout_ms, err);
-        rc = schema_attempt(ctx, st, step, &l, resume, prior, jid, &failed, err);
-        if (rc == -EMC_E_LOCK_TIMEOUT && attempt < ctx->lock_retries) {
-            int wait = 500 << attempt;
-            emc_log(ctx, EMC_LOG_WARNING,
-                    "%s: statement %d waited %.1f s on a lock held by another session; retrying "
-                    "in %.1f s (%d/%d)",
-                    r->id, failed + 1, ctx->lock_timeout_ms / 1000.0, wait / 1000.0, attempt + 1,
-                    ctx->lock_retries);
-            if (!db_drv(ctx->conn)->caps.transactional_ddl && failed > 0) {
-                resume = failed;
-                prior = true;
-            }
-            sleep_ms(wait);
-            rc = 0;
-            continue;
-        }
-        break;
-    }
-    if (rc == -EMC_E_LOCK_TIMEOUT && failed >= 0)
-        emc_error_prefix(err, "%s statement %d (%.60s) gave up waiting for a lock after %d tries",
-                         r->id, failed + 1, l.stmt[failed], ctx->lock_retries + 1);
-    else if (rc < 0 && failed >= 0)
-        emc_error_prefix(err, "%s statement %d", r->id, failed + 1);
-    if (sqlite) {
-        struct emc_error e2;
-        if (rc == 0)
-            rc = fk_check(ctx, err);
-        db_exec(ctx->conn, "PRAGMA foreign_keys = ON", &e2);
-    }
-    struct emc_error e3;
-    journal_step_end(ctx, jid, rc == 0 ? "done" : "failed", failed >= 0 ? failed : l.n, 0,
-                     rc == 0 ? NULL : err->msg, &e3);
-    sql_list_free(&l);
-    return rc;
-}
-
-int emc_data_pending(struct emc_ctx *ctx, int rev, int64_t *pending, struct emc_error *err)
-{
-    *pending = 0;
-    const char *q = dialect_file(ctx, rev, "pending.%s.sql");
-    if (!q)
-        return emc_error_set(err, EMC_E_REVISION, "data migration %s has no pending.%s.sql",
-                             ctx->ms->revs[rev].id, ctx->dialect);
-    struct sql_list l;
-    int rc = sql_split(q, &l, err);
-    if (rc == 0 && l.n != 1)
-        rc = emc_error_set(err, EMC_E_REVISION, "pending.%s.sql of %s must hold one SELECT",
-                           ctx->dialect, ctx->ms->revs[rev].id);
-    if (rc == 0)
-        rc = db_query_int(ctx->conn, l.stmt[0], NULL, 0, pending, NULL, err);
-    sql_list_free(&l);
-    return rc;
-}
-
-static int run_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *rows,
-                         struct emc_error *err)
-{
-    const struct revision *r = &ctx->ms->revs[step->rev];
-    const char *batch = dialect_file(ctx, step->rev, "batch.%s.sql");
-    if (!batch)
-        return emc_error_set(err, EMC_E_REVISION, "data migration %s has no batch.%s.sql", r->id,
-                             ctx->dialect);
-    int64_t total = 0;
-    int rc = 0;
-    if (ctx->sql_only) {
-        char *s = batch_sql(batch, ctx->batch_size);
-        if (!s)
-            return emc_error_set(err, EMC_E_NOMEM, "out of memory");
-        struct sql_list l;
-        rc = sql_split(s, &l, err);
-        free(s);
-        for (int i = 0; rc == 0 && i < l.n; i++)
-            rc = run_sql(ctx, l.stmt[i], NULL, err);
-        sql_list_free(&l);
-        return rc;
-    }
-    rc = emc_data_pending(ctx, step->rev, &total, err);
-    if (rc < 0 || total == 0)
-        return rc;
-    emc_log(ctx, EMC_LOG_INFO, "Running data migration %s: %lld row(s) to migrate%s%s", r->id,
-            (long long)total, r->summary ? ", " : "", r->summary ? r->summary : "");
-    char *s = batch_sql(batch, ctx->batch_size);
-    struct sql_list l = {0};
-    if (!s)
-        return emc_error_set(err, EMC_E_NOMEM, "out of memory");
-    rc = sql_split(s, &l, err);
-    free(s);
-    int64_t jid = 0;
-    if (rc == 0)
-        rc = journal_step_begin(ctx, r->id, "data", 'M', &jid, err);
-    struct emc_progress p = {.what = r->id, .total = total, .eta_s = -1};
-    double t0 = now_s();
-    while (rc == 0) {
-        if (ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud)) {
-            rc = emc_error_set(err, EMC_E_INTERRUPTED,
-                               "%s stopped after %lld row(s) in %lld batch(es); run `glance-emc "
-                               "db migrate` again to continue",
-                               r->id, (long long)p.done, (long long)p.batches);
-            break;
-        }
-        double tb = now_s();
-        int64_t changed = 0;
-        rc = db_begin(ctx->conn, err);
-        for (int i = 0; rc == 0 && i < l.n; i++) {
-            int64_t a = 0;
-            rc = db_query(ctx->conn, l.stmt[i], NULL, 0, NULL, NULL, &a, err);
-            changed += a;
-        }
-        if (rc == 0)
-            rc = db_commit(ctx->conn, err);
-        if (rc < 0) {
-            struct emc_error e2;
-            db_rollback(ctx->conn, &e2);
-            break;
-        }
-        double dt = now_s() - tb;
-        if (dt > p.longest_txn_s)
-            p.longest_txn_s = dt;
-        if (changed == 0)
-            break;
-        p.done += changed;
-        p.batches++;
-        if (p.done > p.total)
-            p.total = p.done;
-        double el = now_s() - t0;
-        p.rows_per_s = el > 0 ? (double)p.done / el : 0;
-        p.eta_s = (p.total > 0 && p.done * 100 >= p.total && p.rows_per_s > 0)
-                      ? (double)(p.total - p.done) / p.rows_per_s
-                      : -1;
-        struct emc_error e2;
-        journal_step_update(ctx, jid, p.batches, p.done, &e2);
-        if (ctx->cb.on_progress)
-            ctx->cb.on_progress(ctx->cb.ud, &p);
-    }
-    struct emc_error e3;
-    journal_step_end(ctx, jid,
-                     rc == 0                          ? "done"
-                     : rc == -EMC_E_INTERRUPTED       ? "interrupted"
-                                                      : "failed",
-                     p.batches, p.done, rc == 0 ? NULL : err->msg, &e3);
-    sql_list_free(&l);
-    if (rows)
-        *rows += p.done;
     return rc;
 }
 
@@ -675,9 +449,18 @@ int emc_run_plan(struct emc_ctx *ctx, struct emc_state *st, const struct emc_pla
         *rows = 0;
     for (int i = 0; i < plan->n; i++) {
         const struct emc_step *step = &plan->steps[i];
-        if (ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud))
-            return emc_error_set(err, EMC_E_INTERRUPTED, "stopped before %s",
-                                 ctx->ms->revs[step->rev].id);
+        if (ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud)) {
+            if (i == 0)
+                return emc_error_set(err, EMC_E_INTERRUPTED,
+                                     "interrupted before %s: no step "
+                                     "was applied",
+                                     ctx->ms->revs[step->rev].id);
+            return emc_error_set(err, EMC_E_INTERRUPTED,
+                                 "interrupted: %s is done and recorded, %s and the %d step(s) "
+                                 "after it are not: run the command again to finish",
+                                 ctx->ms->revs[plan->steps[i - 1].rev].id,
+                                 ctx->ms->revs[step->rev].id, plan->n - i - 1);
+        }
         if (ctx->cb.on_confirm && !ctx->sql_only) {
             char *sql = NULL;
             int rc = step_sql_for(ctx, st->applied, step, &sql, err);
@@ -686,11 +469,13 @@ int emc_run_plan(struct emc_ctx *ctx, struct emc_state *st, const struct emc_pla
             bool go = ctx->cb.on_confirm(ctx->cb.ud, step, sql);
             free(sql);
             if (!go)
-                return emc_error_set(err, EMC_E_INTERRUPTED, "stopped before %s at the operator's "
-                                     "request", ctx->ms->revs[step->rev].id);
+                return emc_error_set(err, EMC_E_INTERRUPTED,
+                                     "stopped before %s at the operator's "
+                                     "request",
+                                     ctx->ms->revs[step->rev].id);
         }
-        int rc = step->kind == STEP_SCHEMA ? run_schema_step(ctx, st, step, err)
-                                           : run_data_step(ctx, step, rows, err);
+        int rc = step->kind == STEP_SCHEMA ? runner_schema_step(ctx, st, step, err)
+                                           : runner_data_step(ctx, step, rows, err);
         if (rc < 0)
             return rc;
     }
@@ -701,15 +486,15 @@ int emc_fix_legacy_heads(struct emc_ctx *ctx, struct emc_state *st, struct emc_e
 {
     if (!st->legacy_names)
         return 0;
-    int rc = run_sql(ctx,
-                     "UPDATE alembic_version SET version_num='ocata_contract01' WHERE "
-                     "alembic_version.version_num = 'ocata01'",
-                     NULL, err);
+    int rc = runner_sql(ctx,
+                        "UPDATE alembic_version SET version_num='ocata_contract01' WHERE "
+                        "alembic_version.version_num = 'ocata01'",
+                        NULL, err);
     if (rc == 0)
-        rc = run_sql(ctx,
-                     "UPDATE alembic_version SET version_num='pike_contract01' WHERE "
-                     "alembic_version.version_num = 'pike01'",
-                     NULL, err);
+        rc = runner_sql(ctx,
+                        "UPDATE alembic_version SET version_num='pike_contract01' WHERE "
+                        "alembic_version.version_num = 'pike01'",
+                        NULL, err);
     if (rc == 0)
         st->legacy_names = false;
     return rc;
@@ -718,15 +503,18 @@ int emc_fix_legacy_heads(struct emc_ctx *ctx, struct emc_state *st, struct emc_e
 int emc_stamp(struct emc_ctx *ctx, struct emc_state *st, const bool *want, struct emc_error *err)
 {
     bool txn = !ctx->sql_only;
-    int rc = txn ? db_begin(ctx->conn, err) : 0;
-    if (rc == 0 && st->has_version_table)
-        rc = run_sql(ctx, "DELETE FROM alembic_version", NULL, err);
+    /* the table first: on MySQL a CREATE TABLE inside the transaction would commit it */
+    int rc = runner_version_table(ctx, &st->has_version_table, err);
+    if (rc == 0 && txn)
+        rc = db_begin(ctx->conn, err);
+    if (rc == 0)
+        rc = runner_sql(ctx, "DELETE FROM alembic_version", NULL, err);
     if (rc == 0) {
         bool *none = calloc((size_t)ctx->ms->nrev + 1, sizeof(bool));
         if (!none)
             rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
         else
-            rc = write_version_rows(ctx, &st->has_version_table, none, want, err);
+            rc = runner_version_rows(ctx, none, want, err);
         free(none);
     }
     if (rc == 0 && txn)
@@ -738,4 +526,104 @@ int emc_stamp(struct emc_ctx *ctx, struct emc_state *st, const bool *want, struc
     if (rc == 0)
         memcpy(st->applied, want, sizeof(bool) * (size_t)ctx->ms->nrev);
     return rc;
+}
+
+int emc_retry_locked(struct emc_ctx *ctx, const char *what,
+                     int (*fn)(struct emc_ctx *ctx, void *arg, struct emc_error *err), void *arg,
+                     struct emc_error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = fn(ctx, arg, err);
+        if ((rc != -EMC_E_LOCK_TIMEOUT && rc != -EMC_E_DEADLOCK) || ctx->sql_only)
+            return rc;
+        char who[400];
+        emc_lock_blockers(ctx, what, who, sizeof(who));
+        if (attempt >= ctx->lock_retries ||
+            (ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud)))
+            return emc_error_set(err, EMC_E_LOCK_TIMEOUT,
+                                 "%s gave up after %d waits of %.1f s for a lock held by %s: run "
+                                 "the command again once that session has finished",
+                                 what, attempt + 1, ctx->lock_timeout_ms / 1000.0,
+                                 who[0] ? who : "another session");
+        int wait = runner_backoff_ms(attempt);
+        emc_log(ctx, EMC_LOG_WARNING,
+                "%s waited %.1f s for a lock held by %s; retrying in %.2f s (retry %d of %d)", what,
+                ctx->lock_timeout_ms / 1000.0, who[0] ? who : "another session", wait / 1000.0,
+                attempt + 1, ctx->lock_retries);
+        emc_error_clear(err);
+        runner_sleep_ms(wait);
+    }
+}
+
+struct step_begin {
+    const char *step, *kind;
+    char phase;
+    int64_t *id;
+};
+
+static int step_begin_fn(struct emc_ctx *ctx, void *arg, struct emc_error *err)
+{
+    struct step_begin *a = arg;
+    return journal_step_begin(ctx, a->step, a->kind, a->phase, a->id, err);
+}
+
+int runner_journal_begin(struct emc_ctx *ctx, const char *step, const char *kind, char phase,
+                         int64_t *id, struct emc_error *err)
+{
+    struct step_begin a = {step, kind, phase, id};
+    return emc_retry_locked(ctx, "the journal (INSERT INTO emc_journal)", step_begin_fn, &a, err);
+}
+
+int runner_backoff_ms(int attempt)
+{
+    int ms = 250;
+    for (int i = 0; i < attempt && ms < 8000; i++)
+        ms *= 2;
+    return ms < 8000 ? ms : 8000;
+}
+
+const char *runner_excerpt(const char *sql, char *buf, size_t n)
+{
+    size_t j = 0;
+    bool space = false;
+    const char *p = sql;
+    if (n == 0)
+        return buf;
+    while (*p && j + 1 < n) {
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+            space = j > 0;
+            continue;
+        }
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            space = j > 0;
+            p++;
+            continue;
+        }
+        if (space && j + 1 < n)
+            buf[j++] = ' ';
+        space = false;
+        if (j + 1 < n)
+            buf[j++] = *p++;
+    }
+    buf[j] = '\0';
+    if (*p && n > 4)
+        memcpy(buf + n - 4, "...", 4);
+    return buf;
+}
+
+double runner_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void runner_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    /* a signal (the operator's stop request) may cut the wait short: the caller polls
+     * should_stop next */
+    nanosleep(&ts, NULL);
 }

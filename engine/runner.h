@@ -53,6 +53,10 @@ int emc_step_sql(const struct emc_ctx *ctx, const struct emc_step *step, char **
 const char *emc_step_label(const struct emc_ctx *ctx, const struct emc_step *step, char *buf,
                            size_t n);
 
+/* emc_step_has_triggers: whether the step installs rolling-upgrade triggers on this backend
+ * (an expand step planned with them, whose revision has a non-empty triggers file). */
+bool emc_step_has_triggers(const struct emc_ctx *ctx, const struct emc_step *step);
+
 /* emc_data_pending: rows a data migration still has to change. */
 int emc_data_pending(struct emc_ctx *ctx, int rev, int64_t *pending, struct emc_error *err);
 
@@ -63,13 +67,21 @@ int emc_data_pending(struct emc_ctx *ctx, int rev, int64_t *pending, struct emc_
 int emc_run_plan(struct emc_ctx *ctx, struct emc_state *st, const struct emc_plan *plan,
                  int64_t *rows, struct emc_error *err);
 
+/* emc_retry_locked: run fn(ctx, arg, err); while it fails because a lock wait ran out (or it
+ * was a deadlock victim), report the wait (what waited, and on which session) and call it again
+ * after a backoff, at most ctx->lock_retries times. For the statements around the steps (the
+ * journal's), which on SQLite need the same database-wide write lock as the steps; fn must be
+ * safe to call again after such a failure. */
+int emc_retry_locked(struct emc_ctx *ctx, const char *what,
+                     int (*fn)(struct emc_ctx *ctx, void *arg, struct emc_error *err), void *arg,
+                     struct emc_error *err);
+
 /* emc_fix_legacy_heads: rewrite stored ocata01 / pike01 rows to their new names, as Glance
  * does when it reads them. No-op when there are none. */
 int emc_fix_legacy_heads(struct emc_ctx *ctx, struct emc_state *st, struct emc_error *err);
 
 /* emc_stamp: make alembic_version hold exactly the heads of want (version_control), creating
  * the table when needed. */
-int emc_stamp(struct emc_ctx *ctx, struct emc_state *st, const bool *want,
-              struct emc_error *err);
+int emc_stamp(struct emc_ctx *ctx, struct emc_state *st, const bool *want, struct emc_error *err);
 
 #endif

@@ -18,6 +18,17 @@
 #define DEFAULT_SQLITE_URL "sqlite:///glance.sqlite"
 
 static volatile sig_atomic_t stop_flag;
+static bool bar_open; /* a progress bar line on the terminal waits for its newline */
+
+/* end_bar: finish the progress bar's line before anything else is written */
+static void end_bar(struct cli *cli)
+{
+    if (bar_open) {
+        fputc('\n', cli->err);
+        fflush(cli->err);
+        bar_open = false;
+    }
+}
 
 static void on_signal(int sig)
 {
@@ -120,6 +131,7 @@ int cli_usage_error(struct cli *cli, const char *action, const char *usage, cons
 
 int cli_fail(struct cli *cli, const struct emc_error *err)
 {
+    end_bar(cli);
     char line[600];
     dburl_redact_text(err->msg, line, sizeof(line));
     if (err->code == EMC_E_STATE)
@@ -243,6 +255,7 @@ int cli_resolve_url(struct cli *cli)
 static void cb_log(void *ud, int level, const char *line)
 {
     struct cli *cli = ud;
+    end_bar(cli);
     if (level == EMC_LOG_DEBUG && !cli->debug)
         return;
     static const char *const names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
@@ -254,6 +267,7 @@ static void cb_log(void *ud, int level, const char *line)
 static void cb_message(void *ud, const char *line)
 {
     struct cli *cli = ud;
+    end_bar(cli);
     fprintf(cli->out, "%s\n", line);
     fflush(cli->out);
 }
@@ -282,6 +296,8 @@ static void fmt_eta(double s, char *buf, size_t n)
         snprintf(buf, n, "%.1fh", s / 3600);
 }
 
+/* cb_progress: rows done and left, rows per second, ETA (once 1% is done): a bar redrawn in
+ * place on a terminal, otherwise a plain line at most every 10% */
 static void cb_progress(void *ud, const struct emc_progress *p)
 {
     struct cli *cli = ud;
@@ -289,24 +305,26 @@ static void cb_progress(void *ud, const struct emc_progress *p)
     char eta[32];
     fmt_eta(p->eta_s, eta, sizeof(eta));
     double pct = p->total > 0 ? 100.0 * (double)p->done / (double)p->total : 0;
+    long long left = p->total > p->done ? (long long)(p->total - p->done) : 0;
     if (isatty(fileno(cli->err))) {
         int width = 30, fill = (int)(pct * width / 100);
         char bar[64];
         for (int i = 0; i < width; i++)
             bar[i] = i < fill ? '#' : '.';
         bar[width] = '\0';
-        fprintf(cli->err, "\r%s [%s] %5.1f%% %lld/%lld rows %.0f rows/s ETA %s   ", p->what, bar,
-                pct, (long long)p->done, (long long)p->total, p->rows_per_s, eta);
+        fprintf(cli->err, "\r%s [%s] %5.1f%% %lld done, %lld left, %.0f rows/s, ETA %s   ",
+                p->what, bar, pct, (long long)p->done, left, p->rows_per_s, eta);
+        bar_open = true;
         if (p->done >= p->total)
-            fputc('\n', cli->err);
+            end_bar(cli);
         fflush(cli->err);
         return;
     }
-    /* plain lines, at most one every 10% */
     double step = pct - last;
     if (step >= 10 || step < 0 || p->done >= p->total) {
-        fprintf(cli->err, "INFO  [glance_emc] %s: %lld/%lld rows (%.1f%%), %.0f rows/s, ETA %s\n",
-                p->what, (long long)p->done, (long long)p->total, pct, p->rows_per_s, eta);
+        fprintf(cli->err,
+                "INFO  [glance_emc] %s: %lld rows done (%.1f%%), %lld left, %.0f rows/s, ETA %s\n",
+                p->what, (long long)p->done, pct, left, p->rows_per_s, eta);
         last = pct;
     }
 }

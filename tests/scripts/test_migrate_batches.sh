@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Issue 4 item 2: batched data migrations, on every backend. 20000 Newton-era images (a third
+# public, some with members) at mitaka02, expanded; `db migrate --batch-size 500` is sent SIGINT
+# once its progress shows: it finishes the batch it is in, says how far it got, exits 130, and
+# leaves exactly the committed batches done (never a partial one); `check` then says migrate and
+# `contract` refuses; `migrate` again finishes, every visibility right; the journal has the step
+# interrupted, then done, with batches of at most 500 rows. Also: the progress lines (rows done
+# and left, rows/s, ETA), the bar on a terminal, and SIGTERM between schema steps.
+source "$(dirname "$0")/lib.sh"
+[ "${CI:-}" = true ] && require_servers
+tmp=${EMC_TEST_TMP:-/tmp}/migbatch.$$
+mkdir -p "$tmp"
+BULK="/usr/bin/python3 $EMC_SOURCE_DIR/tests/tools/bulk_mitaka.py"
+N=20000
+
+# journal_field BACKEND URL STEP OUTCOME FIELD: FIELD of the newest journal row of STEP with OUTCOME
+journal_field() {
+    "$EMC_BIN" --database-url "$2" --json db journal | /usr/bin/python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["step"] == sys.argv[1] and r["outcome"] == sys.argv[2]]
+print(rows[-1][sys.argv[3]] if rows else "none")' "$3" "$4" "$5"
+}
+
+# wait_for FILE PATTERN: until FILE holds PATTERN, at most 60 s
+wait_for() {
+    local i
+    for i in $(seq 1 600); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "FAIL: '$2' never appeared in $1: $(cat "$1")" >&2
+    exit 1
+}
+
+for b in $(backends); do
+    u=$(new_db "$b" "migbatch_$b")
+    "$EMC_BIN" --database-url "$u" db upgrade --version mitaka02 >/dev/null 2>&1
+    $BULK "$u" $N
+    "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
+
+    rm -f "$tmp/out" "$tmp/err"
+    "$EMC_BIN" --database-url "$u" --batch-size 500 db migrate >"$tmp/out" 2>"$tmp/err" &
+    pid=$!
+    wait_for "$tmp/err" 'rows done'
+    kill -INT "$pid"
+    set +e
+    wait "$pid"
+    rc=$?
+    set -e
+    expect_eq "$b: interrupted migrate exits 130" "130" "$rc"
+    check "$b: progress line: done, left, rows/s, ETA" \
+        grep -qE 'ocata_migrate01: [0-9]+ rows done \([0-9.]+%\), [0-9]+ left, [0-9]+ rows/s, ETA [0-9]' "$tmp/err"
+    line=$(grep 'interrupted' "$tmp/err")
+    check "$b: the summary says how far it got" \
+        grep -qE "^ERROR: interrupted: ocata_migrate01 stopped after [0-9]+ of $N row\(s\) in [0-9]+ batch\(es\).*run .glance-emc db migrate. again" <<<"$line"
+    done1=$(sed -E 's/.*stopped after ([0-9]+) of.*/\1/' <<<"$line")
+    check "$b: stopped part-way ($done1 rows)" test "$done1" -gt 0 -a "$done1" -lt $N
+    expect_eq "$b: whole batches only" "0" "$((done1 % 500))"
+    expect_eq "$b: exactly the committed batches are done" "$((N - done1))" \
+        "$(sql "$b" "$u" "SELECT count(*) FROM images WHERE visibility IS NULL")"
+    expect_eq "$b: journal step interrupted" "$done1" "$(journal_field "$b" "$u" ocata_migrate01 interrupted rows)"
+    expect_eq "$b: journal run interrupted" "migrate" "$(journal_field "$b" "$u" migrate interrupted command)"
+    expect_eq "$b: check says migrate" "4" "$("$EMC_BIN" --database-url "$u" db check >/dev/null 2>&1; echo $?)"
+    set +e
+    "$EMC_BIN" --database-url "$u" db contract >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    set -e
+    expect_eq "$b: contract refuses with data left" "1" "$rc"
+    check "$b: contract's reference message" grep -q 'Database contraction did not run. Database contraction cannot be run before data migration is complete.' "$tmp/err"
+
+    "$EMC_BIN" --database-url "$u" --batch-size 500 db migrate >"$tmp/out" 2>"$tmp/err"
+    expect_eq "$b: the second migrate finishes the rest" "Migrated $((N - done1)) rows" "$(cat "$tmp/out")"
+    expect_eq "$b: every visibility right" "$($BULK expect $N | sort)" \
+        "$(sql "$b" "$u" "SELECT visibility, count(*) FROM images GROUP BY visibility" | tr '\t' ' ' | sort)"
+    expect_eq "$b: journal step done" "$((N - done1))" "$(journal_field "$b" "$u" ocata_migrate01 done rows)"
+    batches=$(journal_field "$b" "$u" ocata_migrate01 done statements)
+    check "$b: batches of at most 500 rows ($batches for $((N - done1)))" test $((batches * 500)) -ge $((N - done1))
+    expect_eq "$b: check says contract" "5" "$("$EMC_BIN" --database-url "$u" db check >/dev/null 2>&1; echo $?)"
+    "$EMC_BIN" --database-url "$u" db contract >/dev/null 2>&1
+    expect_eq "$b: contracted" "0" "$("$EMC_BIN" --database-url "$u" db check >/dev/null 2>&1; echo $?)"
+done
+
+# On a terminal the progress is a bar redrawn in place (script(1) gives the run a terminal).
+u=$(new_db sqlite migbatch_tty)
+"$EMC_BIN" --database-url "$u" db upgrade --version mitaka02 >/dev/null 2>&1
+$BULK "$u" 3000
+"$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
+script -qec "'$EMC_BIN' --database-url '$u' --batch-size 100 db migrate" /dev/null >"$tmp/tty" 2>&1
+check "tty: a bar" grep -q 'ocata_migrate01 \[#' "$tmp/tty"
+check "tty: redrawn in place" grep -q $'\r' "$tmp/tty"
+check "tty: rows left and rate" grep -qE '[0-9]+ done, [0-9]+ left, [0-9]+ rows/s' "$tmp/tty"
+check "tty: finished" grep -q 'Migrated 3000 rows' "$tmp/tty"
+
+# SIGTERM between schema steps: the step running finishes (one transaction), the run stops
+# before the next with a clear line and exit 130, and expand run again finishes the rest.
+u=$(new_db sqlite migbatch_term)
+"$EMC_BIN" --database-url "$u" db upgrade --version mitaka02 >/dev/null 2>&1
+$BULK "$u" 60000
+rm -f "$tmp/out" "$tmp/err"
+"$EMC_BIN" --database-url "$u" db expand >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+wait_for "$tmp/err" 'Running upgrade mitaka02 -> ocata_expand01'
+kill -TERM "$pid"
+set +e
+wait "$pid"
+rc=$?
+set -e
+expect_eq "SIGTERM: exit 130" "130" "$rc"
+check "SIGTERM: says what is done and what is not" \
+    grep -qE '^ERROR: interrupted: [a-z0-9_]+_expand0[12] is done and recorded, [a-z0-9_]+ and the [0-9]+ step\(s\) after it are not: run the command again to finish$' "$tmp/err"
+done_step=$(sed -nE 's/^ERROR: interrupted: ([a-z0-9_]+) is done.*/\1/p' "$tmp/err")
+expect_eq "SIGTERM: stopped after the step it names" "$done_step" "$("$EMC_BIN" --database-url "$u" db version)"
+"$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
+expect_eq "SIGTERM: a re-run finishes" "2024_1_expand01" "$("$EMC_BIN" --database-url "$u" db version)"
+finish
