@@ -1,0 +1,55 @@
+/* purge_exec.h - the tables a purge touches and the deletion of one table, in the reference's
+ * mode (one DELETE) or in batches by primary key. Internal to the purge module (purge.c). */
+#ifndef EMC_PURGE_EXEC_H
+#define EMC_PURGE_EXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emc.h"
+#include "purge.h"
+
+enum purge_tab_kind {
+    PURGE_TAB_TASK_INFO, /* no deleted_at of its own: follows its task's */
+    PURGE_TAB_PLAIN,     /* image_properties, image_tags, image_locations, image_members, tasks */
+    PURGE_TAB_IMAGES,    /* referenced by the four image child tables */
+};
+
+struct purge_tab {
+    const char *name;
+    const char *key; /* primary key column */
+    enum purge_tab_kind kind;
+    bool int_key; /* integer primary key (inlined in SQL), else text (bound) */
+};
+
+#define PURGE_NTABS 7
+
+/* purge_tabs: in the reference's order (task_info, image_properties, image_tags,
+ * image_locations, image_members, tasks), then images. */
+extern const struct purge_tab purge_tabs[PURGE_NTABS];
+
+/* purge_image_refs_sql: into buf, a condition true when a row of one of the four image child
+ * tables references the image alias.id; with keep_cutoff, only child rows that a purge with
+ * that cutoff keeps (deleted_at NULL or >= cutoff; the cutoff is a timestamp this module
+ * formatted itself, so it is written inline). Returns buf. */
+const char *purge_image_refs_sql(char *buf, size_t n, const char *alias, const char *keep_cutoff);
+
+/* purge_is_fk_error: whether err is a foreign-key violation on any backend. */
+bool purge_is_fk_error(const struct emc_error *err);
+
+/* purge_count_blocked: *n = images with deleted_at < cutoff that a child row references. */
+int purge_count_blocked(struct emc_ctx *ctx, const char *cutoff, int64_t *n, struct emc_error *err);
+
+/* purge_exec_table: delete what o selects from table pt (rows with deleted_at < cutoff, oldest
+ * first, at most o->max_rows, blocked images left alone), logging the reference's two lines.
+ * o->batch_size == 0: one DELETE in one transaction; else batches of o->batch_size keys, one
+ * transaction each, progress and should_stop between them, o->sleep_s pause. jid is the
+ * journal step to update (0 = none). tr->deleted, batches, longest_txn_s and seconds are
+ * filled even on failure. A foreign-key failure is returned as the driver reported it (the
+ * caller words it). Returns -EMC_E_INTERRUPTED when should_stop asked for a stop. */
+int purge_exec_table(struct emc_ctx *ctx, const struct purge_tab *pt, const struct purge_opts *o,
+                     const char *cutoff, int64_t jid, struct purge_table_result *tr,
+                     struct emc_error *err);
+
+#endif

@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# purge_bench.sh - a benchmark, not a test: it never fails on time.
+#
+#   tests/bench/purge_bench.sh [IMAGES] [BACKEND...]     (default: 100000 sqlite postgresql mysql)
+#
+# For each backend, one database is built (`glance-emc db sync`) and seeded by tests/tools/seed.py
+# (IMAGES images, ~11 rows each with children and tasks, no image referenced by live rows so the
+# reference's purge_images_table can succeed), then cloned three times. On the three identical
+# copies, in the same run: glance-emc's purge (batched, its default: the batch size adapts to
+# transactions of about 0.2 s, and on SQLite a 0.05 s pause between batches), the
+# reference's (`glance-manage db purge`), and the raw DELETE statements in the database's own
+# client (sqlite3 / psql / mariadb); each `db purge --age_in_days 30 --max_rows -1` then
+# `purge_images_table --age_in_days 30 --max_rows -1`. While each runs, tests/bench/writer.py
+# inserts and updates rows in a loop and times each transaction. Also timed: glance-emc's
+# --preview of both commands on the untouched copy.
+#
+# Servers: those of the environment (EMC_PG_URL... from tests/servers.sh's env file), else the
+# script starts its own in a temporary folder and stops them at the end. EMC_BIN: the binary
+# to measure (default: a RelWithDebInfo build in build-bench/, made if missing).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+N=${1:-100000}
+shift || true
+BACKENDS=${*:-sqlite postgresql mysql}
+export EMC_SOURCE_DIR=$root
+WORK=$(mktemp -d /tmp/purge-bench.XXXXXX)
+chmod 755 "$WORK"
+export EMC_TEST_TMP=$WORK
+own_servers=""
+cleanup() {
+    if [ -n "$own_servers" ]; then bash "$root/tests/servers.sh" stop "$own_servers" || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+if [ -z "${EMC_PG_URL:-}" ] || [ -z "${EMC_MYSQL_URL:-}" ]; then
+    own_servers=$WORK/servers
+    bash "$root/tests/servers.sh" start "$own_servers" > /dev/null
+    # shellcheck disable=SC1091
+    source "$own_servers/env"
+fi
+if [ -z "${EMC_BIN:-}" ]; then
+    cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMC_TESTS=OFF > /dev/null
+    cmake --build "$root/build-bench" -j"$(nproc)" > /dev/null
+    EMC_BIN=$root/build-bench/glance-emc
+fi
+# shellcheck source=../scripts/lib.sh
+source "$root/tests/scripts/lib.sh"
+set +e +o pipefail # a benchmark reports, it does not stop at the first odd exit code
+SEEDER=$root/tests/tools/seed.py
+WRITER=$root/tests/bench/writer.py
+NOW=$(date -u '+%Y-%m-%d %H:%M:%S')
+TABLES="images image_properties image_locations image_members image_tags tasks task_info"
+
+now_s() { date +%s.%N; }
+elapsed() { awk -v a="$(now_s)" -v b="$1" 'BEGIN {printf "%.2f", a - b}'; }
+json() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
+
+# clone BACKEND SRC_URL NAME: an identical copy of the seeded database
+clone() {
+    local b=$1 src=$2 name=$3 u
+    case "$b" in
+    sqlite)
+        u=$(new_db sqlite "$name")
+        cp "${src#sqlite:///}" "${u#sqlite:///}"
+        ;;
+    postgresql)
+        PGPASSWORD="$EMC_DB_PASSWORD" psql -q -h 127.0.0.1 -p "$EMC_PG_PORT" -U emc -d postgres \
+            -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" \
+            -c "CREATE DATABASE $name TEMPLATE ${src##*/}" > /dev/null
+        u="${src%/*}/$name"
+        ;;
+    mysql)
+        u=$(new_db mysql "$name")
+        "$EMC_BIN" --database-url "$u" db sync > /dev/null 2>&1
+        for t in $TABLES; do
+            sql mysql "$u" "INSERT INTO $t SELECT * FROM ${src##*/}.$t"
+        done
+        ;;
+    esac
+    echo "$u"
+}
+
+writer_start() { rm -f "$WORK/stop"; /usr/bin/python3 "$WRITER" "$1" "$WORK/stop" > "$WORK/writer.json" & WPID=$!; sleep 1; }
+writer_stop() { # sets WRES to "p99 max count"
+    touch "$WORK/stop"
+    wait "$WPID"
+    WRES=$(json "$WORK/writer.json" "'%s %s %s' % (d['p99_ms'], d['max_ms'], d['count'])")
+}
+
+# ref_longest LOG: the longest gap between a "Purging ..." line and its "Deleted ..." line
+ref_longest() {
+    python3 - "$1" <<'PY'
+import re, sys, datetime as dt
+best, start = 0.0, None
+for line in open(sys.argv[1], errors='replace'):
+    m = re.match(r'(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) .*(Purging deleted rows|Deleted \d+ row)', line)
+    if not m:
+        continue
+    t = dt.datetime.strptime(m.group(1), '%Y-%m-%d %H:%M:%S.%f')
+    if m.group(2).startswith('Purging'):
+        start = t
+    elif start:
+        best = max(best, (t - start).total_seconds())
+print('%.2f' % best)
+PY
+}
+
+# raw_purge BACKEND URL WHAT: the reference's DELETE statements for --max_rows -1 in the client;
+# prints "seconds longest"
+raw_purge() {
+    local b=$1 u=$2 what=$3 c t0 s longest=0 total
+    c=$(date -u -d "@$(($(date +%s) - 30 * 86400))" '+%Y-%m-%d %H:%M:%S')
+    local stmts=()
+    if [ "$what" = purge ]; then
+        stmts+=("DELETE FROM task_info WHERE task_id IN (SELECT id FROM tasks WHERE deleted_at < '$c')")
+        for t in image_properties image_tags image_locations image_members tasks; do
+            stmts+=("DELETE FROM $t WHERE deleted_at < '$c'")
+        done
+    else
+        stmts+=("DELETE FROM images WHERE deleted_at < '$c'")
+    fi
+    total=$(now_s)
+    for q in "${stmts[@]}"; do
+        t0=$(now_s)
+        if [ "$b" = sqlite ]; then # wait for the writer's lock as the tools do
+            sqlite3 -batch -cmd ".timeout 120000" "${u#sqlite:///}" "$q" > /dev/null
+        else
+            sql "$b" "$u" "$q" > /dev/null
+        fi
+        s=$(elapsed "$t0")
+        longest=$(echo "$s $longest" | awk '{print ($1 > $2) ? $1 : $2}')
+    done
+    echo "$(elapsed "$total") $longest"
+}
+
+printf '%s\n' "purge benchmark: $N images per backend, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M') UTC, binary $EMC_BIN"
+RESULTS=$WORK/results
+: > "$RESULTS"
+for b in $BACKENDS; do
+    echo "== $b: seeding $N images" >&2
+    S=$(new_db "$b" bench_src)
+    "$EMC_BIN" --database-url "$S" db sync > /dev/null 2>&1
+    t0=$(now_s)
+    /usr/bin/python3 "$SEEDER" "$S" --images "$N" --seed 42 --now "$NOW" --blocked-share 0 > "$WORK/seed.json"
+    echo "   seeded in $(elapsed "$t0") s: $(cat "$WORK/seed.json")" >&2
+    E=$(clone "$b" "$S" bench_emc)
+    R=$(clone "$b" "$S" bench_ref)
+    W=$(clone "$b" "$S" bench_raw)
+    rows=$(sql "$b" "$E" "SELECT (SELECT COUNT(*) FROM images) + (SELECT COUNT(*) FROM image_properties) + (SELECT COUNT(*) FROM image_tags) + (SELECT COUNT(*) FROM image_locations) + (SELECT COUNT(*) FROM image_members) + (SELECT COUNT(*) FROM tasks) + (SELECT COUNT(*) FROM task_info)")
+
+    # preview (untouched copy), best of two
+    pv1=9999 pv2=9999
+    for _ in 1 2; do
+        t0=$(now_s); "$EMC_BIN" --database-url "$E" db purge --preview --max_rows -1 > /dev/null 2>&1; s=$(elapsed "$t0")
+        pv1=$(echo "$s $pv1" | awk '{print ($1 < $2) ? $1 : $2}')
+        t0=$(now_s); "$EMC_BIN" --database-url "$E" db purge_images_table --preview --age_in_days 30 --max_rows -1 > /dev/null 2>&1; s=$(elapsed "$t0")
+        pv2=$(echo "$s $pv2" | awk '{print ($1 < $2) ? $1 : $2}')
+    done
+
+    # the writer alone
+    writer_start "$E"; sleep 3; writer_stop; read -r base_p99 base_max base_n <<< "$WRES"
+
+    # glance-emc, batched (default)
+    echo "== $b: glance-emc" >&2
+    writer_start "$E"
+    t0=$(now_s); "$EMC_BIN" --database-url "$E" --json db purge --age_in_days 30 --max_rows -1 > "$WORK/e1.json" 2> "$WORK/e1.log"; e_p=$(elapsed "$t0")
+    t0=$(now_s); "$EMC_BIN" --database-url "$E" --json db purge_images_table --age_in_days 30 --max_rows -1 > "$WORK/e2.json" 2> "$WORK/e2.log"; e_i=$(elapsed "$t0")
+    writer_stop; read -r e_p99 e_max e_n <<< "$WRES"
+    e_rows=$(json "$WORK/e1.json" "sum(t['deleted'] for t in d['tables'])")
+    e_irows=$(json "$WORK/e2.json" "sum(t['deleted'] for t in d['tables'])")
+    e_txn=$(python3 -c "import json; print('%.3f' % max(t['longest_txn_s'] for f in ['$WORK/e1.json','$WORK/e2.json'] for t in json.load(open(f))['tables']))")
+
+    # the reference
+    echo "== $b: glance-manage" >&2
+    t0=$(now_s); ref_manage "$R" db version > /dev/null 2>&1; startup=$(elapsed "$t0")
+    writer_start "$R"
+    t0=$(now_s); ref_manage "$R" db purge --age_in_days 30 --max_rows -1 > "$WORK/r1.log" 2>&1; r_p=$(elapsed "$t0")
+    t0=$(now_s); ref_manage "$R" db purge_images_table --age_in_days 30 --max_rows -1 > "$WORK/r2.log" 2>&1; r_i=$(elapsed "$t0")
+    writer_stop; read -r r_p99 r_max r_n <<< "$WRES"
+    r_rows=$(grep -o 'Deleted [0-9]* row' "$WORK/r1.log" | awk '{s += $2} END {print s + 0}')
+    r_irows=$(grep -o 'Deleted [0-9]* row' "$WORK/r2.log" | awk '{s += $2} END {print s + 0}')
+    r_txn=$(cat "$WORK/r1.log" "$WORK/r2.log" > "$WORK/r.log"; ref_longest "$WORK/r.log")
+
+    # raw SQL in the client
+    echo "== $b: raw DELETE" >&2
+    writer_start "$W"
+    read -r w_p w_txn1 <<< "$(raw_purge "$b" "$W" purge)"
+    read -r w_i w_txn2 <<< "$(raw_purge "$b" "$W" images)"
+    writer_stop; read -r w_p99 w_max w_n <<< "$WRES"
+    w_txn=$(echo "$w_txn1 $w_txn2" | awk '{print ($1 > $2) ? $1 : $2}')
+
+    {
+        echo "$b|$rows|glance-emc (batched)|$e_p|$e_rows|$e_i|$e_irows|$e_txn|$e_p99|$e_max|$e_n|$pv1|$pv2|$startup|$base_p99"
+        echo "$b|$rows|glance-manage (reference)|$r_p|$r_rows|$r_i|$r_irows|$r_txn|$r_p99|$r_max|$r_n|||$startup|$base_p99"
+        echo "$b|$rows|raw DELETE in client|$w_p|$e_rows|$w_i|$e_irows|$w_txn|$w_p99|$w_max|$w_n|||$startup|$base_p99"
+    } >> "$RESULTS"
+done
+
+python3 - "$RESULTS" <<'PY'
+import sys
+rows = [l.rstrip('\n').split('|') for l in open(sys.argv[1])]
+by = {}
+for r in rows:
+    by.setdefault(r[0], []).append(r)
+hdr = ('backend', 'tool', 'purge s', 'rows/s', 'vs ref', 'vs raw', 'images s', 'vs ref',
+       'longest txn s', 'writer p99 ms', 'writer max ms')
+fmt = '%-10s %-26s %8s %9s %7s %7s %8s %7s %13s %13s %13s'
+print(fmt % hdr)
+for b, rs in by.items():
+    emc, ref, raw = rs
+    for r in rs:
+        p, n, i = float(r[3]), int(r[4] or 0), float(r[5])
+        print(fmt % (b, r[2], '%.2f' % p, '%.0f' % (n / p if p else 0),
+                     '%.2fx' % (float(ref[3]) / p), '%.2fx' % (float(raw[3]) / p),
+                     '%.2f' % i, '%.2fx' % (float(ref[5]) / i if i else 0), r[7], r[8], r[9]))
+    print('%-10s   %s rows in all; deleted %s + %s images (reference: %s + %s); preview: purge %s s, '
+          'purge_images_table %s s; reference start-up %s s; writer alone p99 %s ms'
+          % ('', emc[1], emc[4], emc[6], ref[4], ref[6], emc[11], emc[12], emc[13], emc[14]))
+print('vs ref / vs raw: their time divided by this row\'s (above 1: this row is faster). '
+      'Wall times include start-up.')
+PY

@@ -1,0 +1,267 @@
+/* test_purge_preview.c - purge_validate (the reference's checks, order and words), the cutoff,
+ * purge_preview on hand-written rows (buckets, oldest, eligible, capped, blocked), the refusal of
+ * a database that is not under migration control, the foreign-key classification, and (on the
+ * fake driver) that a missing DELETE privilege stops the run before any row or journal write. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_driver.h"
+#include "purge.h"
+#include "purge_exec.h"
+#include "purge_fixture.h"
+
+static struct purge_opts opts(long age, int64_t max_rows)
+{
+    return (struct purge_opts){.age_in_days = age, .max_rows = max_rows, .batch_size = 1000};
+}
+
+static void expect_invalid(struct purge_opts o, time_t now, int cls, const char *msg)
+{
+    struct emc_error err;
+    emc_error_clear(&err);
+    assert_int_equal(purge_validate(&o, now, &err), -cls);
+    assert_string_equal(err.msg, msg);
+}
+
+static void test_validate_order_and_words(void **state)
+{
+    (void)state;
+    time_t now = pf_now(); /* noon: now / 86400 = d + 0.5 */
+    long d = (long)(now / 86400);
+    struct emc_error err;
+    struct purge_opts ok = opts(30, 100);
+    assert_int_equal(purge_validate(&ok, now, &err), 0);
+    expect_invalid(opts(-1, 100), now, EMC_E_STATE, "Must supply a non-negative value for age.");
+    expect_invalid(opts(-1, -2), now, EMC_E_STATE, "Must supply a non-negative value for age.");
+    expect_invalid(opts(d + 1, -2), now, EMC_E_STATE, "Maximal age is count of days since epoch.");
+    expect_invalid(opts(30, -2), now, EMC_E_STATE, "Minimal rows limit is -1.");
+    expect_invalid(opts(30, 2147483648LL), now, EMC_E_STATE,
+                   "'max_rows' value out of range, must not exceed 2147483647.");
+    expect_invalid(opts(30, INT64_MAX), now, EMC_E_STATE,
+                   "'max_rows' value out of range, must not exceed 2147483647.");
+    /* a true division, as the reference's: d < d + 0.5 passes, d at midnight does not */
+    struct purge_opts edge = opts(d, 2147483647LL);
+    assert_int_equal(purge_validate(&edge, now, &err), 0);
+    expect_invalid(opts(d, 0), (time_t)d * 86400, EMC_E_STATE,
+                   "Maximal age is count of days since epoch.");
+    struct purge_opts o = opts(30, -1);
+    o.sleep_s = -1;
+    assert_int_equal(purge_validate(&o, now, &err), -EMC_E_USAGE);
+    o = opts(30, -1);
+    o.batch_size = -5;
+    assert_int_equal(purge_validate(&o, now, &err), -EMC_E_USAGE);
+}
+
+static void test_cutoff(void **state)
+{
+    (void)state;
+    char buf[32];
+    purge_cutoff(pf_now(), 30, buf, sizeof(buf));
+    assert_string_equal(buf, "2026-10-24 12:00:00");
+    purge_cutoff(pf_now(), 0, buf, sizeof(buf));
+    assert_string_equal(buf, "2026-11-23 12:00:00");
+}
+
+static void test_preview_buckets_and_caps(void **state)
+{
+    (void)state;
+    struct pf_capture cap;
+    struct emc_ctx *ctx = pf_open_copy(&cap);
+    pf_image(ctx, "img-1", -1);
+    /* one row per bucket, a live row, a flagged row without deleted_at */
+    pf_child(ctx, "image_tags", "img-1", 10);
+    pf_child(ctx, "image_tags", "img-1", 40);
+    pf_child(ctx, "image_tags", "img-1", 100);
+    pf_child(ctx, "image_tags", "img-1", 200);
+    pf_child(ctx, "image_tags", "img-1", 400);
+    pf_child(ctx, "image_tags", "img-1", -1);
+    pf_exec(ctx, "INSERT INTO image_tags (image_id, value, created_at, deleted) VALUES ('img-1', "
+                 "'flag', '2020-01-01 00:00:00.000000', 1)");
+    pf_task(ctx, "t-old", 100, true);
+    pf_task(ctx, "t-new", 5, true);
+    pf_task(ctx, "t-live", -1, true);
+    struct purge_preview pv;
+    struct emc_error err;
+    struct purge_opts o = opts(30, 2);
+    assert_int_equal(purge_preview(ctx, &o, pf_now(), &pv, &err), 0);
+    assert_string_equal(pv.cutoff, "2026-10-24 12:00:00");
+    assert_int_equal(pv.ntables, 7);
+    static const char *const order[] = {"task_info",       "image_properties", "image_tags",
+                                        "image_locations", "image_members",    "tasks",
+                                        "images"};
+    for (int i = 0; i < 7; i++)
+        assert_string_equal(pv.t[i].table, order[i]);
+    const struct purge_table_preview *t = pf_preview_row(&pv, "image_tags");
+    assert_int_equal(t->soft_deleted, 6);
+    for (int b = 0; b < PURGE_NBUCKETS; b++)
+        assert_int_equal(t->buckets[b], 1);
+    char oldest[32];
+    pf_ago(400, oldest);
+    oldest[19] = '\0';
+    assert_string_equal(t->oldest, oldest);
+    assert_int_equal(t->eligible, 4);
+    assert_int_equal(t->would_delete, 2); /* capped by max_rows */
+    assert_true(t->in_scope);
+    const struct purge_table_preview *ti = pf_preview_row(&pv, "task_info");
+    assert_int_equal(ti->soft_deleted, 2); /* infos of deleted tasks */
+    assert_int_equal(ti->eligible, 1);
+    assert_int_equal(ti->buckets[0], 1);
+    assert_int_equal(ti->buckets[2], 1);
+    const struct purge_table_preview *im = pf_preview_row(&pv, "images");
+    assert_false(im->in_scope);
+    assert_int_equal(im->would_delete, 0);
+    /* -1: no cap; 0: nothing */
+    o = opts(30, -1);
+    assert_int_equal(purge_preview(ctx, &o, pf_now(), &pv, &err), 0);
+    assert_int_equal(pf_preview_row(&pv, "image_tags")->would_delete, 4);
+    o = opts(30, 0);
+    assert_int_equal(purge_preview(ctx, &o, pf_now(), &pv, &err), 0);
+    assert_int_equal(pf_preview_row(&pv, "image_tags")->would_delete, 0);
+    assert_int_equal(pf_preview_row(&pv, "image_tags")->eligible, 4);
+    emc_close(ctx);
+}
+
+static void test_preview_blocked_images(void **state)
+{
+    (void)state;
+    struct pf_capture cap;
+    struct emc_ctx *ctx = pf_open_copy(&cap);
+    pf_image(ctx, "a-live-child", 200);
+    pf_child(ctx, "image_members", "a-live-child", -1);
+    pf_image(ctx, "b-free", 200);
+    pf_image(ctx, "c-old-child", 200);
+    pf_child(ctx, "image_properties", "c-old-child", 200);
+    pf_image(ctx, "d-young-child", 200);
+    pf_child(ctx, "image_locations", "d-young-child", 10);
+    pf_image(ctx, "e-live", -1);
+    pf_image(ctx, "f-recent", 20);
+    struct purge_preview pv;
+    struct emc_error err;
+    /* purge_images_table: any child row blocks */
+    struct purge_opts o = opts(180, -1);
+    o.images_only = true;
+    assert_int_equal(purge_preview(ctx, &o, pf_now(), &pv, &err), 0);
+    const struct purge_table_preview *im = pf_preview_row(&pv, "images");
+    assert_true(im->in_scope);
+    assert_int_equal(im->soft_deleted, 5);
+    assert_int_equal(im->eligible, 4);
+    assert_int_equal(im->blocked, 3);
+    assert_int_equal(im->would_delete, 1);
+    assert_false(pf_preview_row(&pv, "image_properties")->in_scope);
+    assert_int_equal(pf_preview_row(&pv, "image_properties")->would_delete, 0);
+    /* db purge (age 30): only rows it keeps block (the live member, the 10-day location) */
+    o = opts(30, -1);
+    assert_int_equal(purge_preview(ctx, &o, pf_now(), &pv, &err), 0);
+    im = pf_preview_row(&pv, "images");
+    assert_int_equal(im->eligible, 4);
+    assert_int_equal(im->blocked, 2);
+    emc_close(ctx);
+}
+
+static void test_preview_refuses_uncontrolled_database(void **state)
+{
+    (void)state;
+    struct pf_capture cap;
+    struct emc_ctx *ctx = pf_open_copy(&cap);
+    pf_exec(ctx, "DELETE FROM alembic_version");
+    struct purge_preview pv;
+    struct emc_error err;
+    struct purge_opts o = opts(30, 100);
+    assert_int_equal(purge_preview(ctx, &o, pf_now(), &pv, &err), -EMC_E_NOT_GLANCE);
+    assert_non_null(strstr(err.msg, "not under migration control"));
+    pf_exec(ctx, "INSERT INTO alembic_version VALUES ('no_such_rev01')");
+    assert_int_equal(purge_preview(ctx, &o, pf_now(), &pv, &err), -EMC_E_REVISION);
+    /* and validation comes first, before the database is read */
+    o = opts(-1, 100);
+    assert_int_equal(purge_preview(ctx, &o, pf_now(), &pv, &err), -EMC_E_STATE);
+    emc_close(ctx);
+}
+
+static void test_fk_classification(void **state)
+{
+    (void)state;
+    struct emc_error e = {.code = EMC_E_CONSTRAINT};
+    snprintf(e.sqlstate, sizeof(e.sqlstate), "23503");
+    assert_true(purge_is_fk_error(&e));
+    e = (struct emc_error){.code = EMC_E_CONSTRAINT, .driver_code = 1451};
+    assert_true(purge_is_fk_error(&e));
+    e = (struct emc_error){.code = EMC_E_CONSTRAINT, .driver_code = 787};
+    assert_true(purge_is_fk_error(&e));
+    e = (struct emc_error){.code = EMC_E_CONSTRAINT, .driver_code = 1062};
+    snprintf(e.sqlstate, sizeof(e.sqlstate), "23000");
+    snprintf(e.msg, sizeof(e.msg), "Duplicate entry");
+    assert_false(purge_is_fk_error(&e)); /* a unique violation is not the reference's case */
+    e = (struct emc_error){.code = EMC_E_PERMISSION, .driver_code = 1451};
+    assert_false(purge_is_fk_error(&e));
+}
+
+/* a fake database that looks like a synced Glance one */
+static struct emc_ctx *fake_glance(void)
+{
+    fake_driver_install(NULL);
+    static const char *const names[] = {"name"};
+    static const char *const tables[] = {
+        "alembic_version", "image_locations", "image_members", "image_properties",
+        "image_tags",      "images",          "task_info",     "tasks"};
+    static const char *const head[] = {"2024_1_contract01"};
+    fake_script_int("count(*) FROM sqlite_master", 1, 0);
+    fake_script_rows("SELECT name FROM sqlite_master", 1, names, 8, tables, 0, 0);
+    fake_script_rows("FROM alembic_version", 1, names, 1, head, 0, 0);
+    struct emc_ctx *ctx = calloc(1, sizeof(*ctx));
+    assert_non_null(ctx);
+    struct emc_error err;
+    fake_url(&ctx->url);
+    assert_int_equal(db_connect(&ctx->conn, &ctx->url, 0, &err), 0);
+    assert_int_equal(migset_load_embedded(&ctx->ms, &err), 0);
+    ctx->dialect = "sqlite";
+    ctx->batch_size = 1000;
+    return ctx;
+}
+
+static void test_no_delete_right_stops_before_anything(void **state)
+{
+    (void)state;
+    for (int images_only = 0; images_only < 2; images_only++) {
+        struct emc_ctx *ctx = fake_glance();
+        const char *first = images_only ? "images" : "task_info";
+        char probe[96];
+        snprintf(probe, sizeof(probe), "DELETE FROM %s WHERE 1 = 0", first);
+        fake_fail_matching(probe, EMC_E_PERMISSION, 0);
+        struct purge_opts o = opts(30, -1);
+        o.images_only = images_only;
+        struct purge_result res;
+        struct emc_error err;
+        assert_int_equal(purge_run(ctx, &o, pf_now(), &res, &err), -EMC_E_PERMISSION);
+        char want[128];
+        snprintf(want, sizeof(want), "may not delete rows from table %s", first);
+        assert_non_null(strstr(err.msg, want));
+        assert_int_equal(fake_log_count_matching("emc_journal"), 0);
+        assert_int_equal(fake_log_count_matching("deleted_at <"), 0);
+        assert_int_equal(fake_calls(FAKE_COMMIT), 0);
+        assert_int_equal(fake_calls(FAKE_LOCK_RELEASE), fake_calls(FAKE_LOCK_TRY));
+        emc_close(ctx);
+        fake_driver_reset();
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_validate_order_and_words),
+        cmocka_unit_test(test_cutoff),
+        cmocka_unit_test(test_preview_buckets_and_caps),
+        cmocka_unit_test(test_preview_blocked_images),
+        cmocka_unit_test(test_preview_refuses_uncontrolled_database),
+        cmocka_unit_test(test_fk_classification),
+        cmocka_unit_test(test_no_delete_right_stops_before_anything),
+    };
+    return cmocka_run_group_tests(tests, pf_setup, pf_teardown);
+}
