@@ -1,0 +1,77 @@
+#!/usr/bin/python3
+"""writer.py - a small concurrent writer for purge benchmarks: until STOPFILE exists, in a loop,
+one transaction that inserts a live image_properties row for a live image and updates that
+image's updated_at; each transaction timed. Prints JSON: count, p50_ms, p99_ms, max_ms.
+
+    writer.py URL STOPFILE [--pause S]
+
+URL as tests/tools/seed.py takes it. A lock wait is part of the latency (SQLite waits up to 120 s).
+"""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
+from seed import parse_url  # noqa: E402
+
+
+def connect(url):
+    backend, a = parse_url(url)
+    if backend == 'sqlite':
+        import sqlite3
+        return backend, sqlite3.connect(a['path'], timeout=120, isolation_level=None)
+    if backend == 'postgresql':
+        import psycopg2
+        c = psycopg2.connect(host=a['host'], port=a['port'], user=a['user'],
+                             password=a['password'], dbname=a['database'])
+        return backend, c
+    import pymysql
+    c = pymysql.connect(host=a['host'], port=a['port'], user=a['user'], password=a['password'],
+                        database=a['database'], charset='utf8', autocommit=False)
+    return backend, c
+
+
+def main():
+    url, stopfile = sys.argv[1], sys.argv[2]
+    pause = float(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == '--pause' else 0.01
+    backend, conn = connect(url)
+    ph = '?' if backend == 'sqlite' else '%s'
+    cur = conn.cursor()
+    cur.execute('SELECT id FROM images WHERE deleted_at IS NULL ORDER BY id LIMIT 50')
+    live = [r[0] for r in cur.fetchall()]
+    if backend != 'sqlite':
+        conn.commit()
+    lat = []
+    i = 0
+    stamp = time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())
+    pid = os.getpid()
+    while not os.path.exists(stopfile):
+        img = live[i % len(live)]
+        t0 = time.perf_counter()
+        if backend == 'sqlite':
+            cur.execute('BEGIN IMMEDIATE')
+        cur.execute('INSERT INTO image_properties (image_id, name, value, created_at, deleted) '
+                    'VALUES (%s, %s, %s, %s, %s)' % (ph, ph, ph, ph, ph),
+                    (img, 'w%d_%d' % (pid, i), 'x', stamp,
+                     False if backend == 'postgresql' else 0))
+        cur.execute('UPDATE images SET updated_at = %s WHERE id = %s' % (ph, ph), (stamp, img))
+        if backend == 'sqlite':
+            cur.execute('COMMIT')
+        else:
+            conn.commit()
+        lat.append((time.perf_counter() - t0) * 1000)
+        i += 1
+        time.sleep(pause)
+    conn.close()
+    lat.sort()
+
+    def pct(p):
+        return round(lat[min(len(lat) - 1, int(p * len(lat)))], 2) if lat else None
+    json.dump({'count': len(lat), 'p50_ms': pct(0.50), 'p99_ms': pct(0.99),
+               'max_ms': round(lat[-1], 2) if lat else None}, sys.stdout)
+    sys.stdout.write('\n')
+
+
+if __name__ == '__main__':
+    main()
