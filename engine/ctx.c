@@ -108,18 +108,28 @@ void emc_state_free(struct emc_state *st)
     st->applied = NULL;
 }
 
-static const char *const glance_tables[] = {
-    "images",        "image_properties",
-    "image_locations", "image_members",
-    "image_tags",    "tasks",
-    "task_info",     "metadef_namespaces",
-    "metadef_namespace_resource_types", "metadef_objects",
-    "metadef_properties", "metadef_resource_types",
-    "metadef_tags",  "node_reference",
-    "cached_images", "artifacts",
-    "artifact_blobs", "artifact_blob_locations",
-    "artifact_dependencies", "artifact_properties",
-    "artifact_tags", NULL};
+static const char *const glance_tables[] = {"images",
+                                            "image_properties",
+                                            "image_locations",
+                                            "image_members",
+                                            "image_tags",
+                                            "tasks",
+                                            "task_info",
+                                            "metadef_namespaces",
+                                            "metadef_namespace_resource_types",
+                                            "metadef_objects",
+                                            "metadef_properties",
+                                            "metadef_resource_types",
+                                            "metadef_tags",
+                                            "node_reference",
+                                            "cached_images",
+                                            "artifacts",
+                                            "artifact_blobs",
+                                            "artifact_blob_locations",
+                                            "artifact_dependencies",
+                                            "artifact_properties",
+                                            "artifact_tags",
+                                            NULL};
 
 static bool is_glance_table(const char *t)
 {
@@ -198,8 +208,8 @@ int emc_read_state(struct emc_ctx *ctx, struct emc_state *st, struct emc_error *
     struct tables_ud tu = {st};
     int rc = db_query(ctx->conn, sql, NULL, 0, tables_cb, &tu, NULL, err);
     if (rc == 0 && st->has_migrate_version)
-        rc = db_query(ctx->conn, "SELECT version FROM migrate_version", NULL, 0,
-                      migrate_version_cb, st, NULL, err);
+        rc = db_query(ctx->conn, "SELECT version FROM migrate_version", NULL, 0, migrate_version_cb,
+                      st, NULL, err);
     if (rc == 0 && st->has_version_table) {
         rc = db_query(ctx->conn, "SELECT version_num FROM alembic_version", NULL, 0, heads_cb, st,
                       NULL, err);
@@ -215,8 +225,7 @@ int emc_read_state(struct emc_ctx *ctx, struct emc_state *st, struct emc_error *
     return rc;
 }
 
-int emc_require_glance(const struct emc_ctx *ctx, const struct emc_state *st,
-                       struct emc_error *err)
+int emc_require_glance(const struct emc_ctx *ctx, const struct emc_state *st, struct emc_error *err)
 {
     (void)ctx;
     if (st->has_version_table)

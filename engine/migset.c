@@ -132,13 +132,12 @@ static int parse_revision(struct migset *ms, const char *folder, const char *tex
     int line = ini_parse_string(text, ini_cb, &u);
     if (line != 0) {
         rev_free(&r);
-        return emc_error_set(err, EMC_E_REVISION, "%s/revision.ini: parse error at line %d",
-                             folder, line);
+        return emc_error_set(err, EMC_E_REVISION, "%s/revision.ini: parse error at line %d", folder,
+                             line);
     }
     if (!r.id || strcmp(r.id, folder) != 0) {
         rev_free(&r);
-        return emc_error_set(err, EMC_E_REVISION, "%s/revision.ini: id must be %s", folder,
-                             folder);
+        return emc_error_set(err, EMC_E_REVISION, "%s/revision.ini: id must be %s", folder, folder);
     }
     if (u.kind[0] == '\0' || strcmp(u.kind, "schema") == 0) {
         r.kind = REV_SCHEMA;
@@ -157,8 +156,8 @@ static int parse_revision(struct migset *ms, const char *folder, const char *tex
         r.branch = BR_CONTRACT;
     } else {
         rev_free(&r);
-        return emc_error_set(err, EMC_E_REVISION, "%s/revision.ini: unknown branch '%s'",
-                             folder, u.branch);
+        return emc_error_set(err, EMC_E_REVISION, "%s/revision.ini: unknown branch '%s'", folder,
+                             u.branch);
     }
     if (!r.release) {
         rev_free(&r);
@@ -196,8 +195,8 @@ static int resolve(const struct migset *ms, const char *id, const char *what, co
         return 0;
     int i = migset_find(ms, id);
     if (i < 0 || ms->revs[i].kind != want)
-        return emc_error_set(err, EMC_E_REVISION, "revision %s: %s '%s' is not a known %s",
-                             owner, what, id, want == REV_SCHEMA ? "schema revision" : "one");
+        return emc_error_set(err, EMC_E_REVISION, "revision %s: %s '%s' is not a known %s", owner,
+                             what, id, want == REV_SCHEMA ? "schema revision" : "one");
     *out = i;
     return 0;
 }

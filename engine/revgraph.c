@@ -137,8 +137,7 @@ int rg_resolve_target(const struct migset *ms, const char *target, bool *want,
         return 0;
     }
     return emc_error_set(err, EMC_E_REVISION,
-                         "unknown revision or release '%s' (see `glance-emc db history`)",
-                         target);
+                         "unknown revision or release '%s' (see `glance-emc db history`)", target);
 }
 
 bool rg_data_on_path(const struct migset *ms, int d, const bool *applied, const bool *want)

@@ -178,7 +178,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* list_conf_dir: the .conf files of DIR in name order (oslo.config's --config-dir); -1 if unreadable. */
+/* list_conf_dir: the .conf files of DIR in name order (oslo.config's --config-dir); -1 if
+ * unreadable. */
 static int list_conf_dir(const char *dir, char **out, int max)
 {
     DIR *d = opendir(dir);
@@ -312,8 +313,8 @@ static void cb_progress(void *ud, const struct emc_progress *p)
         for (int i = 0; i < width; i++)
             bar[i] = i < fill ? '#' : '.';
         bar[width] = '\0';
-        fprintf(cli->err, "\r%s [%s] %5.1f%% %lld done, %lld left, %.0f rows/s, ETA %s   ",
-                p->what, bar, pct, (long long)p->done, left, p->rows_per_s, eta);
+        fprintf(cli->err, "\r%s [%s] %5.1f%% %lld done, %lld left, %.0f rows/s, ETA %s   ", p->what,
+                bar, pct, (long long)p->done, left, p->rows_per_s, eta);
         bar_open = true;
         if (p->done >= p->total)
             end_bar(cli);
@@ -382,9 +383,9 @@ static int take_global(struct cli *cli, int argc, char **argv, int *i)
     } else {
         snprintf(name, sizeof(name), "%s", a);
     }
-    static const char *const with_value[] = {"--config-file", "--config-dir", "--database-url",
-                                             "--migrations-dir", "--batch-size", "--lock-timeout",
-                                             "--connect-timeout", NULL};
+    static const char *const with_value[] = {
+        "--config-file", "--config-dir",   "--database-url",    "--migrations-dir",
+        "--batch-size",  "--lock-timeout", "--connect-timeout", NULL};
     bool needs = false;
     for (int k = 0; with_value[k]; k++)
         needs |= strcmp(name, with_value[k]) == 0;
@@ -456,9 +457,8 @@ static int dispatch(struct cli *cli, const char *action, int argc, char **argv)
     for (const struct action *a = db_actions; a->name; a++)
         if (strcmp(a->name, action) == 0)
             return a->fn(cli, argc, argv);
-    return cli_usage_error(cli, NULL, NULL,
-                           "argument action: invalid choice: '%s' (see %s --help)", action,
-                           cli->prog);
+    return cli_usage_error(cli, NULL, NULL, "argument action: invalid choice: '%s' (see %s --help)",
+                           action, cli->prog);
 }
 
 int cli_main(int argc, char **argv)
@@ -510,10 +510,11 @@ int cli_main(int argc, char **argv)
         rc = cli_cmd_demo(&cli, nrest, rest);
     } else if (strcmp(cat, "db") == 0) {
         if (nrest < 2) {
-            rc = cli_usage_error(&cli, NULL, NULL, "db: an action is required (one of version, "
-                                                   "check, sync, upgrade, version_control, "
-                                                   "expand, migrate, contract, purge, "
-                                                   "purge_images_table, history, journal)");
+            rc = cli_usage_error(&cli, NULL, NULL,
+                                 "db: an action is required (one of version, "
+                                 "check, sync, upgrade, version_control, "
+                                 "expand, migrate, contract, purge, "
+                                 "purge_images_table, history, journal)");
             goto out;
         }
         if (strcmp(rest[1], "-h") == 0 || strcmp(rest[1], "--help") == 0) {

@@ -21,13 +21,13 @@ static int version_arg(struct cli *cli, int argc, char **argv, const char **vers
         } else if (strncmp(a, "--version=", 10) == 0) {
             *version = a + 10;
         } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error(cli, argv[0], "[--version VERSION]", "unrecognized arguments: %s",
-                                   a);
+            return cli_usage_error(cli, argv[0], "[--version VERSION]",
+                                   "unrecognized arguments: %s", a);
         } else if (!*version) {
             *version = a;
         } else {
-            return cli_usage_error(cli, argv[0], "[--version VERSION]", "unrecognized arguments: %s",
-                                   a);
+            return cli_usage_error(cli, argv[0], "[--version VERSION]",
+                                   "unrecognized arguments: %s", a);
         }
     }
     return 0;
@@ -52,7 +52,8 @@ static int finish(struct cli *cli, struct emc_ctx *ctx, int rc, const struct emc
 static void print_json(struct cli *cli, json_object *o)
 {
     fprintf(cli->out, "%s\n",
-            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
 }
 
@@ -159,102 +160,73 @@ int cli_cmd_check(struct cli *cli, int argc, char **argv)
     return rc < 0 ? status : code;
 }
 
-int cli_cmd_sync(struct cli *cli, int argc, char **argv)
+enum change { CH_SYNC, CH_UPGRADE, CH_VERSION_CONTROL, CH_EXPAND, CH_MIGRATE, CH_CONTRACT };
+
+/* change_cmd: the commands that change the database share their shape: parse the action's
+ * arguments, open read-write, name the command for the journal and the lock, run, report. */
+static int change_cmd(struct cli *cli, int argc, char **argv, enum change which)
 {
-    const char *version;
-    int rc = version_arg(cli, argc, argv, &version);
+    const char *version = NULL;
+    bool takes_version = which == CH_SYNC || which == CH_UPGRADE || which == CH_VERSION_CONTROL;
+    int rc = takes_version ? version_arg(cli, argc, argv, &version) : no_args(cli, argc, argv);
     if (rc)
         return rc;
     struct emc_ctx *ctx;
     if ((rc = cli_open(cli, &ctx, false)) != 0)
         return rc;
-    ctx->command = "sync";
+    ctx->command = argv[0];
     struct emc_error err;
     emc_error_clear(&err);
-    return finish(cli, ctx, emc_cmd_sync(ctx, version, &err), &err);
+    int64_t rows = 0;
+    switch (which) {
+    case CH_SYNC:
+        rc = emc_cmd_sync(ctx, version, &err);
+        break;
+    case CH_UPGRADE:
+        rc = emc_cmd_upgrade(ctx, version, &err);
+        break;
+    case CH_VERSION_CONTROL: /* --force is a global option, taken wherever it stands */
+        rc = emc_cmd_version_control(ctx, version, cli->force, &err);
+        break;
+    case CH_EXPAND:
+        rc = emc_cmd_expand(ctx, true, &err);
+        break;
+    case CH_MIGRATE:
+        rc = emc_cmd_migrate(ctx, &rows, &err);
+        break;
+    case CH_CONTRACT:
+        rc = emc_cmd_contract(ctx, &err);
+        break;
+    }
+    return finish(cli, ctx, rc, &err);
+}
+
+int cli_cmd_sync(struct cli *cli, int argc, char **argv)
+{
+    return change_cmd(cli, argc, argv, CH_SYNC);
 }
 
 int cli_cmd_upgrade(struct cli *cli, int argc, char **argv)
 {
-    const char *version;
-    int rc = version_arg(cli, argc, argv, &version);
-    if (rc)
-        return rc;
-    struct emc_ctx *ctx;
-    if ((rc = cli_open(cli, &ctx, false)) != 0)
-        return rc;
-    ctx->command = "upgrade";
-    struct emc_error err;
-    emc_error_clear(&err);
-    return finish(cli, ctx, emc_cmd_upgrade(ctx, version, &err), &err);
+    return change_cmd(cli, argc, argv, CH_UPGRADE);
 }
 
 int cli_cmd_version_control(struct cli *cli, int argc, char **argv)
 {
-    const char *version;
-    /* --force may come after the action too */
-    int n = 0;
-    char **v = calloc((size_t)argc + 1, sizeof(char *));
-    if (!v)
-        return 1;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--force") == 0)
-            cli->force = true;
-        else
-            v[n++] = argv[i];
-    }
-    int rc = version_arg(cli, n, v, &version);
-    free(v);
-    if (rc)
-        return rc;
-    struct emc_ctx *ctx;
-    if ((rc = cli_open(cli, &ctx, false)) != 0)
-        return rc;
-    ctx->command = "version_control";
-    struct emc_error err;
-    emc_error_clear(&err);
-    return finish(cli, ctx, emc_cmd_version_control(ctx, version, cli->force, &err), &err);
+    return change_cmd(cli, argc, argv, CH_VERSION_CONTROL);
 }
 
 int cli_cmd_expand(struct cli *cli, int argc, char **argv)
 {
-    int rc = no_args(cli, argc, argv);
-    if (rc)
-        return rc;
-    struct emc_ctx *ctx;
-    if ((rc = cli_open(cli, &ctx, false)) != 0)
-        return rc;
-    ctx->command = "expand";
-    struct emc_error err;
-    emc_error_clear(&err);
-    return finish(cli, ctx, emc_cmd_expand(ctx, true, &err), &err);
+    return change_cmd(cli, argc, argv, CH_EXPAND);
 }
 
 int cli_cmd_migrate(struct cli *cli, int argc, char **argv)
 {
-    int rc = no_args(cli, argc, argv);
-    if (rc)
-        return rc;
-    struct emc_ctx *ctx;
-    if ((rc = cli_open(cli, &ctx, false)) != 0)
-        return rc;
-    ctx->command = "migrate";
-    struct emc_error err;
-    emc_error_clear(&err);
-    int64_t rows = 0;
-    return finish(cli, ctx, emc_cmd_migrate(ctx, &rows, &err), &err);
+    return change_cmd(cli, argc, argv, CH_MIGRATE);
 }
 
 int cli_cmd_contract(struct cli *cli, int argc, char **argv)
 {
-    int rc = no_args(cli, argc, argv);
-    if (rc)
-        return rc;
-    struct emc_ctx *ctx;
-    if ((rc = cli_open(cli, &ctx, false)) != 0)
-        return rc;
-    ctx->command = "contract";
-    struct emc_error err;
-    emc_error_clear(&err);
-    return finish(cli, ctx, emc_cmd_contract(ctx, &err), &err);
+    return change_cmd(cli, argc, argv, CH_CONTRACT);
 }

@@ -80,11 +80,16 @@ int cli_cmd_history(struct cli *cli, int argc, char **argv)
             const struct revision *r = &ms->revs[i];
             json_object *e = json_object_new_object();
             json_object_object_add(e, "id", json_object_new_string(r->id));
-            json_object_object_add(e, "kind", json_object_new_string(r->kind == REV_DATA ? "data" : "schema"));
-            json_object_object_add(e, "branch", json_object_new_string(r->branch == BR_NONE ? "trunk" : migset_branch_name(r->branch)));
+            json_object_object_add(e, "kind",
+                                   json_object_new_string(r->kind == REV_DATA ? "data" : "schema"));
+            json_object_object_add(e, "branch",
+                                   json_object_new_string(r->branch == BR_NONE
+                                                              ? "trunk"
+                                                              : migset_branch_name(r->branch)));
             json_object_object_add(e, "release", json_object_new_string(r->release));
             if (r->down_revision)
-                json_object_object_add(e, "down_revision", json_object_new_string(r->down_revision));
+                json_object_object_add(e, "down_revision",
+                                       json_object_new_string(r->down_revision));
             if (r->depends_on)
                 json_object_object_add(e, "depends_on", json_object_new_string(r->depends_on));
             if (r->after)
@@ -94,7 +99,11 @@ int cli_cmd_history(struct cli *cli, int argc, char **argv)
             if (r->summary)
                 json_object_object_add(e, "summary", json_object_new_string(r->summary));
             char m = mark(ctx, &st, i, heads, nh);
-            json_object_object_add(e, "state", json_object_new_string(m == '@' ? "current" : m == '*' ? "applied" : m == '~' ? "runnable" : "pending"));
+            json_object_object_add(e, "state",
+                                   json_object_new_string(m == '@'   ? "current"
+                                                          : m == '*' ? "applied"
+                                                          : m == '~' ? "runnable"
+                                                                     : "pending"));
             json_object_array_add(a, e);
         }
         json_object *h = json_object_new_array();
@@ -122,8 +131,8 @@ int cli_cmd_history(struct cli *cli, int argc, char **argv)
             if (twin >= 0)
                 snprintf(right, sizeof(right), "%c %s", mark(ctx, &st, twin, heads, nh),
                          ms->revs[twin].id);
-            fprintf(cli->out, "%-9s %-30s %s\n",
-                    strcmp(last_release, r->release) ? r->release : "", left, right);
+            fprintf(cli->out, "%-9s %-30s %s\n", strcmp(last_release, r->release) ? r->release : "",
+                    left, right);
             last_release = r->release;
             for (int d = 0; d < ms->nrev; d++)
                 if (ms->revs[d].kind == REV_DATA && ms->revs[d].after_idx == i)
@@ -170,7 +179,8 @@ static int journal_row_cb(void *ud, const struct journal_row *r)
         json_object_object_add(e, "kind", json_object_new_string(r->kind));
         json_object_object_add(e, "phase", json_object_new_string(r->phase));
         json_object_object_add(e, "started_at", json_object_new_string(r->started_at));
-        json_object_object_add(e, "finished_at", r->finished_at[0] ? json_object_new_string(r->finished_at) : NULL);
+        json_object_object_add(e, "finished_at",
+                               r->finished_at[0] ? json_object_new_string(r->finished_at) : NULL);
         json_object_object_add(e, "rows", json_object_new_int64(r->rows_done));
         json_object_object_add(e, "statements", json_object_new_int64(r->stmts_done));
         json_object_object_add(e, "outcome", json_object_new_string(r->outcome));
@@ -217,7 +227,8 @@ int cli_cmd_journal(struct cli *cli, int argc, char **argv)
     rc = journal_list(ctx, limit, journal_row_cb, &j, &err);
     if (j.arr) {
         if (rc == 0)
-            fprintf(cli->out, "%s\n", json_object_to_json_string_ext(j.arr, JSON_C_TO_STRING_PRETTY));
+            fprintf(cli->out, "%s\n",
+                    json_object_to_json_string_ext(j.arr, JSON_C_TO_STRING_PRETTY));
         json_object_put(j.arr);
     }
     int status = rc < 0 ? cli_fail(cli, &err) : 0;
