@@ -28,24 +28,188 @@ int emc_data_pending(struct emc_ctx *ctx, int rev, int64_t *pending, struct emc_
     return rc;
 }
 
-/* one batch: in one transaction, the statements in order until one changes rows (a later
- * statement runs only once the earlier ones have nothing left: migrations/README.md), and the
- * journal's progress */
-static int one_batch(struct emc_ctx *ctx, const struct sql_list *l, int64_t jid,
-                     const struct emc_progress *p, int64_t *changed, struct emc_error *err)
+/* A window batch file (a line "-- emc:window TABLE.COLUMN") migrates the rows whose key lies in
+ * a window of at most :batch keys, :lo <= key <= :hi, the windows walking the key in order: the
+ * runner finds each window's first and last keys, puts them in the statements as literals, and
+ * runs every statement in each batch, until no key is left. The cost
+ * of a batch does not grow as the migration goes on (a batch that looks for rows still to
+ * migrate steps over the rows already done, or over their dead index entries). When a pass
+ * ends with rows still to migrate (changed behind it meanwhile), another pass runs, three at
+ * most. migrations/README.md. */
+struct window {
+    bool on;
+    char table[64], column[64];
+    char *after;   /* the last key of the previous window; NULL: from the start */
+    char *lo, *hi; /* this window's first and last keys; NULL: no key left */
+};
+
+static bool ident(const char *s, size_t n)
+{
+    if (n == 0 || n >= 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* parse_window: the marker line of a batch file, if any */
+static int parse_window(const char *text, const char *id, struct window *w, struct emc_error *err)
+{
+    static const char mark[] = "-- emc:window ";
+    memset(w, 0, sizeof(*w));
+    const char *p = strstr(text, mark);
+    while (p && p != text && p[-1] != '\n')
+        p = strstr(p + 1, mark);
+    if (!p)
+        return 0;
+    p += sizeof(mark) - 1;
+    size_t n = strcspn(p, " \t\r\n");
+    const char *dot = memchr(p, '.', n);
+    if (!dot || !ident(p, (size_t)(dot - p)) || !ident(dot + 1, n - (size_t)(dot - p) - 1))
+        return emc_error_set(err, EMC_E_REVISION,
+                             "data migration %s: bad window line (expected -- emc:window "
+                             "TABLE.COLUMN)",
+                             id);
+    snprintf(w->table, sizeof(w->table), "%.*s", (int)(dot - p), p);
+    snprintf(w->column, sizeof(w->column), "%.*s", (int)(n - (size_t)(dot - p) - 1), dot + 1);
+    w->on = true;
+    return 0;
+}
+
+struct keys {
+    char **lo, **hi;
+};
+
+static int keys_cb(void *ud, int ncols, char *const *vals, char *const *names)
+{
+    (void)names;
+    struct keys *k = ud;
+    if (ncols > 1 && vals[0] && vals[1]) {
+        *k->lo = strdup(vals[0]);
+        *k->hi = strdup(vals[1]);
+    }
+    return 1;
+}
+
+/* window_next: w->lo and w->hi = the first and last keys of the next window after w->after
+ * (NULL: none left) */
+static int window_next(struct emc_ctx *ctx, struct window *w, int n, struct emc_error *err)
+{
+    free(w->lo);
+    free(w->hi);
+    w->lo = w->hi = NULL;
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT MIN(%s), MAX(%s) FROM (SELECT %s FROM %s%s%s%s ORDER BY %s LIMIT %d) w",
+             w->column, w->column, w->column, w->table, w->after ? " WHERE " : "",
+             w->after ? w->column : "", w->after ? " > ?" : "", w->column, n);
+    struct db_param p = DBP_S(w->after);
+    struct keys k = {&w->lo, &w->hi};
+    int rc = db_query(ctx->conn, sql, &p, w->after ? 1 : 0, keys_cb, &k, NULL, err);
+    if (rc == 0 && (!w->lo) != (!w->hi))
+        rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
+    return rc;
+}
+
+/* literal: v as a SQL string literal, into a new string */
+static char *literal(const struct emc_ctx *ctx, const char *v)
+{
+    bool mysql = strcmp(ctx->dialect, "mysql") == 0;
+    char *out = malloc(strlen(v) * 2 + 3);
+    if (!out)
+        return NULL;
+    size_t j = 0;
+    out[j++] = '\'';
+    for (const char *p = v; *p; p++) {
+        if (*p == '\'' || (mysql && *p == '\\'))
+            out[j++] = *p;
+        out[j++] = *p;
+    }
+    out[j++] = '\'';
+    out[j] = '\0';
+    return out;
+}
+
+/* bind: stmt with the tokens :lo and :hi replaced (new string) */
+static char *bind(const char *stmt, const char *lo, const char *hi)
+{
+    size_t cap = strlen(stmt) + 1, ll = strlen(lo), hl = strlen(hi);
+    for (const char *p = strchr(stmt, ':'); p; p = strchr(p + 1, ':'))
+        cap += ll + hl;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t j = 0;
+    for (const char *p = stmt; *p;) {
+        const char *v = NULL;
+        if (p[0] == ':' && (strncmp(p + 1, "lo", 2) == 0 || strncmp(p + 1, "hi", 2) == 0) &&
+            !ident(p + 3, 1))
+            v = p[1] == 'l' ? lo : hi;
+        if (v) {
+            memcpy(out + j, v, strlen(v));
+            j += strlen(v);
+            p += 3;
+        } else {
+            out[j++] = *p++;
+        }
+    }
+    out[j] = '\0';
+    return out;
+}
+
+/* window_stmts: the window's statements, all of them, rows changed summed */
+static int window_stmts(struct emc_ctx *ctx, const struct sql_list *l, const struct window *w,
+                        int64_t *changed, struct emc_error *err)
+{
+    char *lo = literal(ctx, w->lo), *hi = literal(ctx, w->hi);
+    int rc = lo && hi ? 0 : emc_error_set(err, EMC_E_NOMEM, "out of memory");
+    for (int i = 0; rc == 0 && i < l->n; i++) {
+        char *s = bind(l->stmt[i], lo, hi);
+        int64_t a = 0;
+        rc = s ? db_query(ctx->conn, s, NULL, 0, NULL, NULL, &a, err)
+               : emc_error_set(err, EMC_E_NOMEM, "out of memory");
+        *changed += a;
+        free(s);
+    }
+    free(lo);
+    free(hi);
+    return rc;
+}
+
+/* one batch, in one transaction with the journal's progress: a window's statements, or the
+ * statements in order until one changes rows (a later statement runs only once the earlier
+ * ones have nothing left: migrations/README.md). *end: nothing left in this pass. */
+static int one_batch(struct emc_ctx *ctx, const struct sql_list *l, struct window *w, int64_t jid,
+                     const struct emc_progress *p, int64_t *changed, bool *end,
+                     struct emc_error *err)
 {
     *changed = 0;
+    *end = false;
     int rc = db_begin(ctx->conn, err);
-    for (int i = 0; rc == 0 && i < l->n && *changed == 0; i++)
-        rc = db_query(ctx->conn, l->stmt[i], NULL, 0, NULL, NULL, changed, err);
-    if (rc == 0 && *changed > 0)
-        rc = journal_step_update(ctx, jid, p->batches + 1, p->done + *changed, err);
+    if (w->on) {
+        if (rc == 0)
+            rc = window_next(ctx, w, ctx->batch_size, err);
+        *end = rc == 0 && !w->hi;
+        if (rc == 0 && !*end)
+            rc = window_stmts(ctx, l, w, changed, err);
+        if (rc == 0 && !*end)
+            rc = journal_step_update(ctx, jid, p->batches + 1, p->done + *changed, err);
+    } else {
+        for (int i = 0; rc == 0 && i < l->n && *changed == 0; i++)
+            rc = db_query(ctx->conn, l->stmt[i], NULL, 0, NULL, NULL, changed, err);
+        *end = rc == 0 && *changed == 0;
+        if (rc == 0 && *changed > 0)
+            rc = journal_step_update(ctx, jid, p->batches + 1, p->done + *changed, err);
+    }
     if (rc == 0)
         rc = db_commit(ctx->conn, err);
     if (rc < 0) {
         struct emc_error e2;
         db_rollback(ctx->conn, &e2);
         *changed = 0;
+        *end = false;
     }
     return rc;
 }
@@ -58,12 +222,12 @@ static bool stop_asked(const struct emc_ctx *ctx)
 /* batch_with_retries: a batch, retried with backoff when it waits too long on a row lock (or
  * is a deadlock victim): it is idempotent and its transaction was rolled back */
 static int batch_with_retries(struct emc_ctx *ctx, const char *id, const struct sql_list *l,
-                              int64_t jid, struct emc_progress *p, int64_t *changed,
-                              struct emc_error *err)
+                              struct window *w, int64_t jid, struct emc_progress *p,
+                              int64_t *changed, bool *end, struct emc_error *err)
 {
     for (int attempt = 0;; attempt++) {
         double tb = runner_now();
-        int rc = one_batch(ctx, l, jid, p, changed, err);
+        int rc = one_batch(ctx, l, w, jid, p, changed, end, err);
         double dt = runner_now() - tb;
         if (rc == 0 && dt > p->longest_txn_s)
             p->longest_txn_s = dt;
@@ -81,6 +245,16 @@ static int batch_with_retries(struct emc_ctx *ctx, const char *id, const struct 
     }
 }
 
+/* yield_lock: SQLite has one write lock for the whole database, and the services waiting for it
+ * poll (every 100 ms once they have waited a while) instead of queueing: a migration that
+ * began its next batch as soon as it committed one would starve them. Leaving the lock free
+ * as long as the batch held it (at most 100 ms) lets every waiting writer in between two
+ * batches, at half the migration's speed. */
+static void yield_lock(int batch_ms)
+{
+    runner_sleep_ms(batch_ms < 1 ? 1 : batch_ms > 100 ? 100 : batch_ms);
+}
+
 static void update_rates(struct emc_progress *p, double t0)
 {
     if (p->done > p->total)
@@ -92,6 +266,25 @@ static void update_rates(struct emc_progress *p, double t0)
                    : -1;
 }
 
+/* sql_only: the statements a batch runs, for the operator to read */
+static int emit(struct emc_ctx *ctx, const struct sql_list *l, const struct window *w,
+                struct emc_error *err)
+{
+    int rc = 0;
+    if (w->on) {
+        char sql[512];
+        snprintf(sql, sizeof(sql),
+                 "-- for each window of keys :lo < %s <= :hi, :lo being the last window's :hi "
+                 "(NULL at first), until :hi is NULL\nSELECT MAX(%s) FROM (SELECT %s FROM %s "
+                 "WHERE %s > :lo ORDER BY %s LIMIT %d) w",
+                 w->column, w->column, w->column, w->table, w->column, w->column, ctx->batch_size);
+        rc = runner_sql(ctx, sql, NULL, err);
+    }
+    for (int i = 0; rc == 0 && i < l->n; i++)
+        rc = runner_sql(ctx, l->stmt[i], NULL, err);
+    return rc;
+}
+
 int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *rows,
                      struct emc_error *err)
 {
@@ -100,17 +293,20 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
     if (!batch)
         return emc_error_set(err, EMC_E_REVISION, "data migration %s has no batch.%s.sql", r->id,
                              ctx->dialect);
+    struct window w;
+    int rc = parse_window(batch, r->id, &w, err);
+    if (rc < 0)
+        return rc;
     char *s = runner_batch_sql(batch, ctx->batch_size);
     if (!s)
         return emc_error_set(err, EMC_E_NOMEM, "out of memory");
     struct sql_list l = {0};
-    int rc = sql_split(s, &l, err);
+    rc = sql_split(s, &l, err);
     free(s);
     if (rc < 0)
         return rc;
     if (ctx->sql_only) {
-        for (int i = 0; rc == 0 && i < l.n; i++)
-            rc = runner_sql(ctx, l.stmt[i], NULL, err);
+        rc = emit(ctx, &l, &w, err);
         sql_list_free(&l);
         return rc;
     }
@@ -121,14 +317,15 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
         return rc;
     }
     emc_log(ctx, EMC_LOG_INFO,
-            "Running data migration %s: %lld row(s) to migrate in batches of %d%s%s", r->id,
-            (long long)total, ctx->batch_size, r->summary ? ", " : "",
-            r->summary ? r->summary : "");
+            "Running data migration %s: %lld row(s) to migrate in batches of %d%s%s%s%s", r->id,
+            (long long)total, ctx->batch_size, w.on ? " keys of " : "", w.on ? w.table : "",
+            r->summary ? ", " : "", r->summary ? r->summary : "");
     int64_t jid = 0;
     rc = runner_journal_begin(ctx, r->id, "data", 'M', &jid, err);
     struct emc_progress p = {.what = r->id, .total = total, .eta_s = -1};
+    bool sqlite = strcmp(ctx->dialect, "sqlite") == 0;
     double t0 = runner_now();
-    while (rc == 0) {
+    for (int pass = 1; rc == 0;) {
         if (stop_asked(ctx)) {
             update_rates(&p, t0);
             rc = emc_error_set(
@@ -141,15 +338,44 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
             break;
         }
         int64_t changed = 0;
-        rc = batch_with_retries(ctx, r->id, &l, jid, &p, &changed, err);
-        if (rc < 0 || changed == 0)
+        bool end = false;
+        double tb = runner_now();
+        rc = batch_with_retries(ctx, r->id, &l, &w, jid, &p, &changed, &end, err);
+        int last_ms = (int)((runner_now() - tb) * 1000);
+        if (rc < 0)
             break;
-        p.done += changed;
-        p.batches++;
-        update_rates(&p, t0);
-        if (ctx->cb.on_progress)
-            ctx->cb.on_progress(ctx->cb.ud, &p);
+        if (!end) {
+            p.done += changed;
+            p.batches++;
+            update_rates(&p, t0);
+            if (ctx->cb.on_progress)
+                ctx->cb.on_progress(ctx->cb.ud, &p);
+            if (sqlite)
+                yield_lock(last_ms);
+            if (w.on) {
+                free(w.after);
+                w.after = w.hi;
+                w.hi = NULL;
+            }
+            continue;
+        }
+        if (!w.on)
+            break;
+        /* the end of a pass: rows changed behind it meanwhile need another */
+        int64_t left = 0;
+        rc = emc_data_pending(ctx, step->rev, &left, err);
+        if (rc < 0 || left == 0 || pass >= 3)
+            break;
+        pass++;
+        emc_log(ctx, EMC_LOG_INFO, "%s: %lld row(s) changed behind the pass; pass %d", r->id,
+                (long long)left, pass);
+        p.total = p.done + left;
+        free(w.after);
+        w.after = NULL;
     }
+    free(w.after);
+    free(w.lo);
+    free(w.hi);
     if (rc < 0 && rc != -EMC_E_INTERRUPTED)
         emc_error_prefix(err, "%s batch %lld (%lld row(s) done before it)", r->id,
                          (long long)p.batches + 1, (long long)p.done);

@@ -78,7 +78,7 @@ run_raw() {
     t0=$(now)
     case "$b" in
     sqlite)
-        out=$( (echo ".timer on"; raw_sql) | sqlite3 "${u#sqlite:///}" 2>&1)
+        out=$( (echo ".timeout 600000"; echo ".timer on"; raw_sql) | sqlite3 "${u#sqlite:///}" 2>&1)
         longest=$(grep -o 'real [0-9.]*' <<<"$out" | awk '{print $2}' | sort -n | tail -1)
         ;;
     postgresql)

@@ -381,6 +381,11 @@ class Runner:
             for s in batch:
                 self.db.execute(s.replace(':batch', str(self.batch)))
             return
+        with open(self.file(dm, 'batch.%s.sql' % d)) as f:
+            m = re.search(r'^-- emc:window (\w+)\.(\w+)\s*$', f.read(), re.M)
+        if m:
+            self.run_windows(dm, pending[0], batch, m.group(1), m.group(2))
+            return
         while True:
             changed = 0
             self.db.begin()
@@ -402,6 +407,44 @@ class Runner:
         print('migrated %s: %d rows, %s pending' % (dm.id, total, left), file=sys.stderr)
         if left:
             raise RuntimeError('%s: %s rows still pending after the batches' % (dm.id, left))
+
+    def run_windows(self, dm, pending, batch, table, col):
+        """A window batch file (migrations/README.md): every statement once per window of at
+        most :batch keys, :lo <= key <= :hi (the window's first and last keys), until no key is
+        left; passes until nothing is pending (three at most)."""
+        def lit(v):
+            v = str(v).replace("'", "''")
+            return "'%s'" % (v.replace('\\', '\\\\') if self.db.dialect == 'mysql' else v)
+        total = 0
+        for _ in range(3):
+            after = None
+            while True:
+                where = ' WHERE %s > %s' % (col, lit(after)) if after is not None else ''
+                lo, hi = self.db.query('SELECT MIN(%s), MAX(%s) FROM (SELECT %s FROM %s%s ORDER BY '
+                                       '%s LIMIT %d) w' % (col, col, col, table, where, col,
+                                                           self.batch))[0]
+                if hi is None:
+                    break
+                self.db.begin()
+                try:
+                    for s in batch:
+                        s = s.replace(':batch', str(self.batch))
+                        s = re.sub(r':lo\b', lit(lo), s)
+                        s = re.sub(r':hi\b', lit(hi), s)
+                        n = self.db.execute(s)
+                        if n > 0:
+                            total += n
+                    self.db.commit()
+                except Exception:
+                    self.db.rollback()
+                    raise
+                after = hi
+            if not self.db.query(pending)[0][0]:
+                break
+        left = self.db.query(pending)[0][0]
+        print('migrated %s: %d rows, %s pending' % (dm.id, total, left), file=sys.stderr)
+        if left:
+            raise RuntimeError('%s: %s rows still pending after the windows' % (dm.id, left))
 
     def data_for(self, before, applied):
         return [dm for dm in sorted(self.data.values(), key=lambda x: x.id)
