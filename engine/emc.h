@@ -62,6 +62,10 @@ struct emc_ctx {
     const char *command; /* the command name, for the journal and the lock holder */
     bool locked;
     bool journal_ready;
+    /* runner: consecutive schema steps share one transaction (emc_run_plan); a step then
+     * neither begins nor commits, and does not retry a lock wait (the group falls back to one
+     * step at a time, which does) */
+    bool in_group;
     char run_id[64];
 };
 
@@ -74,9 +78,9 @@ struct emc_state {
     bool *applied;                          /* migset.nrev entries */
     bool has_migrate_version;               /* sqlalchemy-migrate's table: pre-Liberty */
     long migrate_version;
-    bool has_images;       /* a Glance table is there */
-    int nforeign;          /* tables that are neither Glance's, alembic's nor ours */
-    char foreign[64];      /* one of them, for the message */
+    bool has_images;  /* a Glance table is there */
+    int nforeign;     /* tables that are neither Glance's, alembic's nor ours */
+    char foreign[64]; /* one of them, for the message */
 };
 
 /* emc_open: parse url, load the migrations (embedded, or from migrations_dir when not NULL),

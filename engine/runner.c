@@ -442,12 +442,71 @@ out:
     return rc;
 }
 
+/* can_group: whether the schema steps of a plan may share one transaction: DDL that is
+ * transactional, a database to change, and nobody to confirm each step (the console shows
+ * each step's SQL and asks first, so it commits step by step). */
+static bool can_group(const struct emc_ctx *ctx)
+{
+    return db_drv(ctx->conn)->caps.transactional_ddl && !ctx->sql_only && !ctx->cb.on_confirm;
+}
+
+/* run_group: the schema steps from plan->steps[i] up to the next data step, in one
+ * transaction: one commit (one fsync on SQLite) instead of two per revision, and still all or
+ * nothing, since a crash rolls the whole group back. *n receives how many steps are done
+ * (committed). A stop request between steps commits the steps before it. On failure the
+ * group is rolled back, st is as it was, and *n is 0: the caller runs the steps one at a time,
+ * which retries lock waits and journals the failing step. */
+static int run_group(struct emc_ctx *ctx, struct emc_state *st, const struct emc_plan *plan, int i,
+                     int *n, struct emc_error *err)
+{
+    size_t sz = sizeof(bool) * (size_t)ctx->ms->nrev;
+    bool *applied = malloc(sz);
+    if (!applied)
+        return emc_error_set(err, EMC_E_NOMEM, "out of memory");
+    memcpy(applied, st->applied, sz);
+    bool had_table = st->has_version_table, sqlite = strcmp(ctx->dialect, "sqlite") == 0;
+    struct emc_error e2;
+    int j = i, rc = 0;
+    if (ctx->lock_timeout_ms > 0)
+        db_drv(ctx->conn)->set_lock_timeout(ctx->conn, ctx->lock_timeout_ms, &e2);
+    /* SQLite rebuilds tables with foreign keys off; the pragma is a no-op inside a
+     * transaction, so it goes before (each step checks the keys before the next) */
+    if (sqlite)
+        rc = db_exec(ctx->conn, "PRAGMA foreign_keys = OFF", err);
+    if (rc == 0)
+        rc = db_begin(ctx->conn, err);
+    if (rc == 0) {
+        ctx->in_group = true;
+        while (rc == 0 && j < plan->n && plan->steps[j].kind == STEP_SCHEMA &&
+               !(j > i && ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud))) {
+            rc = runner_schema_step(ctx, st, &plan->steps[j], err);
+            if (rc == 0)
+                j++;
+        }
+        ctx->in_group = false;
+        if (rc == 0)
+            rc = db_commit(ctx->conn, err);
+        if (rc < 0) {
+            db_rollback(ctx->conn, &e2);
+            memcpy(st->applied, applied, sz);
+            st->has_version_table = had_table;
+            j = i;
+        }
+    }
+    if (sqlite)
+        db_exec(ctx->conn, "PRAGMA foreign_keys = ON", &e2);
+    free(applied);
+    *n = j - i;
+    return rc;
+}
+
 int emc_run_plan(struct emc_ctx *ctx, struct emc_state *st, const struct emc_plan *plan,
                  int64_t *rows, struct emc_error *err)
 {
     if (rows)
         *rows = 0;
-    for (int i = 0; i < plan->n; i++) {
+    bool group = can_group(ctx);
+    for (int i = 0; i < plan->n;) {
         const struct emc_step *step = &plan->steps[i];
         if (ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud)) {
             if (i == 0)
@@ -460,6 +519,22 @@ int emc_run_plan(struct emc_ctx *ctx, struct emc_state *st, const struct emc_pla
                                  "after it are not: run the command again to finish",
                                  ctx->ms->revs[plan->steps[i - 1].rev].id,
                                  ctx->ms->revs[step->rev].id, plan->n - i - 1);
+        }
+        if (group && step->kind == STEP_SCHEMA) {
+            int n = 0;
+            int rc = run_group(ctx, st, plan, i, &n, err);
+            if (rc == 0) {
+                i += n;
+                continue;
+            }
+            /* one step at a time from here: that path retries lock waits, resumes, and
+             * journals the step that fails */
+            emc_log(ctx, EMC_LOG_WARNING,
+                    "the revisions from %s on, run in one transaction, failed and were rolled "
+                    "back (%s); running them one at a time",
+                    ctx->ms->revs[step->rev].id, err->msg);
+            emc_error_clear(err);
+            group = false;
         }
         if (ctx->cb.on_confirm && !ctx->sql_only) {
             char *sql = NULL;
@@ -478,6 +553,7 @@ int emc_run_plan(struct emc_ctx *ctx, struct emc_state *st, const struct emc_pla
                                            : runner_data_step(ctx, step, rows, err);
         if (rc < 0)
             return rc;
+        i++;
     }
     return 0;
 }
@@ -534,7 +610,7 @@ int emc_retry_locked(struct emc_ctx *ctx, const char *what,
 {
     for (int attempt = 0;; attempt++) {
         int rc = fn(ctx, arg, err);
-        if ((rc != -EMC_E_LOCK_TIMEOUT && rc != -EMC_E_DEADLOCK) || ctx->sql_only)
+        if ((rc != -EMC_E_LOCK_TIMEOUT && rc != -EMC_E_DEADLOCK) || ctx->sql_only || ctx->in_group)
             return rc;
         char who[400];
         emc_lock_blockers(ctx, what, who, sizeof(who));

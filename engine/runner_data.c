@@ -41,6 +41,12 @@ struct window {
     char table[64], column[64];
     char *after;   /* the last key of the previous window; NULL: from the start */
     char *lo, *hi; /* this window's first and last keys; NULL: no key left */
+    /* PostgreSQL's ctid: windows of pages instead, :lo <= ctid < :hi, over the pages the table
+     * had when the pass began (a row updated meanwhile moves to a page at the end, or to free
+     * space, already migrated), pages_per at a time, adapted so that a window holds about a
+     * batch of rows to change; next_page < 0: the pass has not read the table's size yet */
+    bool pages;
+    long next_page, npages, pages_per;
 };
 
 static bool ident(const char *s, size_t n)
@@ -75,6 +81,8 @@ static int parse_window(const char *text, const char *id, struct window *w, stru
     snprintf(w->table, sizeof(w->table), "%.*s", (int)(dot - p), p);
     snprintf(w->column, sizeof(w->column), "%.*s", (int)(n - (size_t)(dot - p) - 1), dot + 1);
     w->on = true;
+    w->pages = strcmp(w->column, "ctid") == 0;
+    w->next_page = -1;
     return 0;
 }
 
@@ -93,6 +101,66 @@ static int keys_cb(void *ud, int ncols, char *const *vals, char *const *names)
     return 1;
 }
 
+struct table_pages {
+    long npages, relpages;
+    double reltuples;
+};
+
+static int pages_cb(void *ud, int ncols, char *const *vals, char *const *names)
+{
+    (void)names;
+    struct table_pages *t = ud;
+    if (ncols > 2) {
+        t->npages = vals[0] ? strtol(vals[0], NULL, 10) : 0;
+        t->relpages = vals[1] ? strtol(vals[1], NULL, 10) : 0;
+        t->reltuples = vals[2] ? strtod(vals[2], NULL) : 0;
+    }
+    return 1;
+}
+
+/* pages_next: the next window of pages (PostgreSQL's ctid); at the start of a pass, the
+ * table's size, and the pages a window needs for n rows by the planner's statistics (about
+ * 32 rows a page without them) */
+static int pages_next(struct emc_ctx *ctx, struct window *w, int n, struct emc_error *err)
+{
+    if (w->next_page < 0) {
+        char sql[400];
+        snprintf(sql, sizeof(sql),
+                 "SELECT pg_relation_size('%s') / current_setting('block_size')::int, relpages, "
+                 "reltuples FROM pg_class WHERE oid = '%s'::regclass",
+                 w->table, w->table);
+        struct table_pages t = {0};
+        int rc = db_query(ctx->conn, sql, NULL, 0, pages_cb, &t, NULL, err);
+        if (rc < 0)
+            return rc;
+        w->npages = t.npages;
+        w->next_page = 0;
+        double per_page = t.relpages > 0 && t.reltuples > 0 ? t.reltuples / t.relpages : 32;
+        w->pages_per = (long)((double)n / (per_page < 1 ? 1 : per_page)) + 1;
+    }
+    if (w->next_page >= w->npages)
+        return 0;
+    char lo[48], hi[48];
+    snprintf(lo, sizeof(lo), "(%ld,0)", w->next_page);
+    snprintf(hi, sizeof(hi), "(%ld,0)", w->next_page + w->pages_per);
+    w->lo = strdup(lo);
+    w->hi = strdup(hi);
+    if (!w->lo || !w->hi)
+        return emc_error_set(err, EMC_E_NOMEM, "out of memory");
+    return 0;
+}
+
+/* pages_advance: past the window just done; the next one as many pages as should hold a batch
+ * of rows to change at the rate of this one (half as many to twice as many) */
+static void pages_advance(struct window *w, int64_t changed, int n)
+{
+    w->next_page += w->pages_per;
+    double want = changed > 0 ? (double)w->pages_per * n / (double)changed : 2.0 * w->pages_per;
+    double lo = w->pages_per / 2.0, hi = w->pages_per * 2.0;
+    want = want < lo ? lo : want > hi ? hi : want;
+    w->pages_per = want < 1 ? 1 : want > 1000000 ? 1000000 : (long)want;
+}
+
 /* window_next: w->lo and w->hi = the first and last keys of the next window after w->after
  * (NULL: none left) */
 static int window_next(struct emc_ctx *ctx, struct window *w, int n, struct emc_error *err)
@@ -100,11 +168,13 @@ static int window_next(struct emc_ctx *ctx, struct window *w, int n, struct emc_
     free(w->lo);
     free(w->hi);
     w->lo = w->hi = NULL;
+    if (w->pages)
+        return pages_next(ctx, w, n, err);
     char sql[512];
     snprintf(sql, sizeof(sql),
-             "SELECT MIN(%s), MAX(%s) FROM (SELECT %s FROM %s%s%s%s ORDER BY %s LIMIT %d) w",
-             w->column, w->column, w->column, w->table, w->after ? " WHERE " : "",
-             w->after ? w->column : "", w->after ? " > ?" : "", w->column, n);
+             "SELECT MIN(k), MAX(k) FROM (SELECT %s AS k FROM %s%s%s%s ORDER BY %s LIMIT %d) w",
+             w->column, w->table, w->after ? " WHERE " : "", w->after ? w->column : "",
+             w->after ? " > ?" : "", w->column, n);
     struct db_param p = DBP_S(w->after);
     struct keys k = {&w->lo, &w->hi};
     int rc = db_query(ctx->conn, sql, &p, w->after ? 1 : 0, keys_cb, &k, NULL, err);
@@ -113,9 +183,15 @@ static int window_next(struct emc_ctx *ctx, struct window *w, int n, struct emc_
     return rc;
 }
 
-/* literal: v as a SQL string literal, into a new string */
-static char *literal(const struct emc_ctx *ctx, const char *v)
+/* literal: v as a SQL literal, into a new string: a number for SQLite's rowid (the window of a
+ * table whose key is not its rowid: migrations/README.md), a string otherwise */
+static char *literal(const struct emc_ctx *ctx, const struct window *w, const char *v)
 {
+    if (strcmp(w->column, "rowid") == 0) {
+        size_t n = strlen(v);
+        bool num = n > 0 && strspn(v, "0123456789") == n;
+        return num ? strdup(v) : NULL;
+    }
     bool mysql = strcmp(ctx->dialect, "mysql") == 0;
     char *out = malloc(strlen(v) * 2 + 3);
     if (!out)
@@ -163,7 +239,7 @@ static char *bind(const char *stmt, const char *lo, const char *hi)
 static int window_stmts(struct emc_ctx *ctx, const struct sql_list *l, const struct window *w,
                         int64_t *changed, struct emc_error *err)
 {
-    char *lo = literal(ctx, w->lo), *hi = literal(ctx, w->hi);
+    char *lo = literal(ctx, w, w->lo), *hi = literal(ctx, w, w->hi);
     int rc = lo && hi ? 0 : emc_error_set(err, EMC_E_NOMEM, "out of memory");
     for (int i = 0; rc == 0 && i < l->n; i++) {
         char *s = bind(l->stmt[i], lo, hi);
@@ -246,13 +322,25 @@ static int batch_with_retries(struct emc_ctx *ctx, const char *id, const struct 
 }
 
 /* yield_lock: SQLite has one write lock for the whole database, and the services waiting for it
- * poll (every 100 ms once they have waited a while) instead of queueing: a migration that
- * began its next batch as soon as it committed one would starve them. Leaving the lock free
- * as long as the batch held it (at most 100 ms) lets every waiting writer in between two
- * batches, at half the migration's speed. */
-static void yield_lock(int batch_ms)
+ * poll (every 25 to 100 ms once they have waited a while) instead of queueing: a migration that
+ * began its next batch as soon as it committed one would starve them. While other connections
+ * commit (PRAGMA data_version moves), the lock is left free as long as the batch held it (at
+ * most 100 ms), which lets every waiting writer in between two batches, at half the
+ * migration's speed; while nobody else writes, the pause halves at each batch down to 2 ms,
+ * so a quiet database migrates at nearly full speed. *pause_ms and *version carry the state
+ * from batch to batch (*version < 0 at first). */
+static void yield_lock(struct emc_ctx *ctx, int batch_ms, int *pause_ms, int64_t *version)
 {
-    runner_sleep_ms(batch_ms < 1 ? 1 : batch_ms > 100 ? 100 : batch_ms);
+    int64_t v = -1;
+    bool found = false;
+    struct emc_error e2;
+    if (db_query_int(ctx->conn, "PRAGMA data_version", NULL, 0, &v, &found, &e2) < 0 || !found)
+        v = -1;
+    bool others = v < 0 || *version < 0 || v != *version;
+    *version = v;
+    int full = batch_ms < 1 ? 1 : batch_ms > 100 ? 100 : batch_ms;
+    *pause_ms = others ? full : (*pause_ms / 2 < 2 ? 2 : *pause_ms / 2);
+    runner_sleep_ms(*pause_ms);
 }
 
 static void update_rates(struct emc_progress *p, double t0)
@@ -324,6 +412,8 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
     rc = runner_journal_begin(ctx, r->id, "data", 'M', &jid, err);
     struct emc_progress p = {.what = r->id, .total = total, .eta_s = -1};
     bool sqlite = strcmp(ctx->dialect, "sqlite") == 0;
+    int pause_ms = 100;
+    int64_t data_version = -1;
     double t0 = runner_now();
     for (int pass = 1; rc == 0;) {
         if (stop_asked(ctx)) {
@@ -351,8 +441,10 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
             if (ctx->cb.on_progress)
                 ctx->cb.on_progress(ctx->cb.ud, &p);
             if (sqlite)
-                yield_lock(last_ms);
-            if (w.on) {
+                yield_lock(ctx, last_ms, &pause_ms, &data_version);
+            if (w.pages) {
+                pages_advance(&w, changed, ctx->batch_size);
+            } else if (w.on) {
                 free(w.after);
                 w.after = w.hi;
                 w.hi = NULL;
@@ -372,6 +464,7 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
         p.total = p.done + left;
         free(w.after);
         w.after = NULL;
+        w.next_page = -1;
     }
     free(w.after);
     free(w.lo);

@@ -83,7 +83,10 @@ static int schema_attempt(struct emc_ctx *ctx, struct emc_state *st, const struc
                           const struct sql_list *l, const int drops[2], int64_t resume, bool prior,
                           int64_t jid, int *failed_stmt, struct emc_error *err)
 {
+    /* txn: the statements are in a transaction; own: this attempt begins and commits it (not
+     * so in a group of steps sharing one: emc_run_plan) */
     bool txn = db_drv(ctx->conn)->caps.transactional_ddl && !ctx->sql_only;
+    bool own = txn && !ctx->in_group;
     bool *after = malloc(sizeof(bool) * (size_t)ctx->ms->nrev);
     if (!after)
         return emc_error_set(err, EMC_E_NOMEM, "out of memory");
@@ -92,7 +95,7 @@ static int schema_attempt(struct emc_ctx *ctx, struct emc_state *st, const struc
     bool had_table = st->has_version_table;
     int rc = 0;
     *failed_stmt = -1;
-    if (txn)
+    if (own)
         rc = db_begin(ctx->conn, err);
     for (int i = 0; rc == 0 && i < l->n; i++) {
         if (i < resume)
@@ -123,9 +126,9 @@ static int schema_attempt(struct emc_ctx *ctx, struct emc_state *st, const struc
     }
     if (rc == 0)
         rc = version_rows(ctx, st, after, txn, jid, l->n, err);
-    if (rc == 0 && txn)
+    if (rc == 0 && own)
         rc = db_commit(ctx->conn, err);
-    if (rc < 0 && txn) {
+    if (rc < 0 && own) {
         struct emc_error e2;
         db_rollback(ctx->conn, &e2);
         st->has_version_table = had_table; /* a CREATE TABLE rolled back with the rest */
@@ -150,7 +153,7 @@ static int attempts(struct emc_ctx *ctx, struct emc_state *st, const struct emc_
         if (ctx->lock_timeout_ms > 0)
             db_drv(ctx->conn)->set_lock_timeout(ctx->conn, ctx->lock_timeout_ms, &e2);
         rc = schema_attempt(ctx, st, step, l, drops, resume, prior, jid, &failed, err);
-        if (rc != -EMC_E_LOCK_TIMEOUT)
+        if (rc != -EMC_E_LOCK_TIMEOUT || ctx->in_group)
             break;
         /* no statement: the transaction itself could not start or commit (SQLite's write
          * lock on the database file), or alembic_version's update waited */
@@ -217,7 +220,8 @@ int runner_schema_step(struct emc_ctx *ctx, struct emc_state *st, const struct e
         sql_list_free(&l);
         return rc;
     }
-    bool sqlite = strcmp(ctx->dialect, "sqlite") == 0;
+    /* in a group, the group turns SQLite's foreign keys off and on */
+    bool sqlite = strcmp(ctx->dialect, "sqlite") == 0 && !ctx->in_group;
     int64_t jid = 0, resume = 0;
     bool prior = false;
     if (!db_drv(ctx->conn)->caps.transactional_ddl)

@@ -413,18 +413,31 @@ class Runner:
         most :batch keys, :lo <= key <= :hi (the window's first and last keys), until no key is
         left; passes until nothing is pending (three at most)."""
         def lit(v):
+            if col == 'rowid':
+                return str(int(v))
             v = str(v).replace("'", "''")
             return "'%s'" % (v.replace('\\', '\\\\') if self.db.dialect == 'mysql' else v)
-        total = 0
-        for _ in range(3):
+        def windows():
+            if col == 'ctid':  # PostgreSQL: ranges of pages, lo <= ctid < hi
+                npages = self.db.query("SELECT pg_relation_size('%s') / "
+                                       "current_setting('block_size')::int" % table)[0][0]
+                per = self.batch // 32 + 1
+                for p in range(0, npages, per):
+                    yield '(%d,0)' % p, '(%d,0)' % (p + per)
+                return
             after = None
             while True:
                 where = ' WHERE %s > %s' % (col, lit(after)) if after is not None else ''
-                lo, hi = self.db.query('SELECT MIN(%s), MAX(%s) FROM (SELECT %s FROM %s%s ORDER BY '
-                                       '%s LIMIT %d) w' % (col, col, col, table, where, col,
-                                                           self.batch))[0]
+                lo, hi = self.db.query('SELECT MIN(k), MAX(k) FROM (SELECT %s AS k FROM %s%s ORDER '
+                                       'BY %s LIMIT %d) w' % (col, table, where, col,
+                                                              self.batch))[0]
                 if hi is None:
-                    break
+                    return
+                yield lo, hi
+                after = hi
+        total = 0
+        for _ in range(3):
+            for lo, hi in windows():
                 self.db.begin()
                 try:
                     for s in batch:
@@ -438,7 +451,6 @@ class Runner:
                 except Exception:
                     self.db.rollback()
                     raise
-                after = hi
             if not self.db.query(pending)[0][0]:
                 break
         left = self.db.query(pending)[0][0]
