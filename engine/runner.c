@@ -334,8 +334,12 @@ static int step_sql_for(const struct emc_ctx *ctx, const bool *applied, const st
             return emc_error_set(err, EMC_E_REVISION, "data migration %s has no %s files",
                                  ctx->ms->revs[step->rev].id, ctx->dialect);
         char *bs = runner_batch_sql(batch, ctx->batch_size);
+        bool window = strstr(batch, "-- emc:window ") != NULL;
         if (!bs || sb_add(&b, "-- rows left to migrate\n") || sb_add(&b, pending) ||
-            sb_add(&b, "\n-- repeated, one transaction per batch, until it changes no row\n") ||
+            sb_add(&b, window ? "\n-- once for each window of keys :lo..:hi (a batch of rows), "
+                                "one transaction each, over the whole table\n"
+                              : "\n-- repeated, one transaction per batch, until it changes no "
+                                "row\n") ||
             sb_add(&b, bs))
             rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
         free(bs);

@@ -41,12 +41,14 @@ struct window {
     char table[64], column[64];
     char *after;   /* the last key of the previous window; NULL: from the start */
     char *lo, *hi; /* this window's first and last keys; NULL: no key left */
-    /* PostgreSQL's ctid: windows of pages instead, :lo <= ctid < :hi, over the pages the table
-     * had when the pass began (a row updated meanwhile moves to a page at the end, or to free
-     * space, already migrated), pages_per at a time, adapted so that a window holds about a
-     * batch of rows to change; next_page < 0: the pass has not read the table's size yet */
+    /* PostgreSQL's ctid: windows of at most a batch of row versions in physical order,
+     * :lo < ctid <= :hi (:lo being the last window's :hi, "(0,0)" at first), over the pages the
+     * table had when the pass began (a row updated meanwhile moves to a page at the end, or to
+     * free space, already migrated); each window is found by a TID range scan of at most span
+     * pages (about four batches' worth), so that no query reads the rest of the table. npages
+     * < 0: the pass has not read the table's size yet */
     bool pages;
-    long next_page, npages, pages_per;
+    long npages, span;
 };
 
 static bool ident(const char *s, size_t n)
@@ -82,7 +84,7 @@ static int parse_window(const char *text, const char *id, struct window *w, stru
     snprintf(w->column, sizeof(w->column), "%.*s", (int)(n - (size_t)(dot - p) - 1), dot + 1);
     w->on = true;
     w->pages = strcmp(w->column, "ctid") == 0;
-    w->next_page = -1;
+    w->npages = -1;
     return 0;
 }
 
@@ -118,13 +120,23 @@ static int pages_cb(void *ud, int ncols, char *const *vals, char *const *names)
     return 1;
 }
 
-/* pages_next: the next window of pages (PostgreSQL's ctid); at the start of a pass, the
- * table's size, and the pages a window needs for n rows by the planner's statistics (about
- * 32 rows a page without them) */
+static int last_cb(void *ud, int ncols, char *const *vals, char *const *names)
+{
+    (void)names;
+    char **hi = ud;
+    if (ncols > 0 && vals[0])
+        *hi = strdup(vals[0]);
+    return 1;
+}
+
+/* pages_next: the next window (PostgreSQL's ctid): at the start of a pass, the table's size
+ * and the span of pages to search (four batches by the planner's statistics, about 32 rows a
+ * page without them); then the last of the next n row versions after w->after, looking a span
+ * of pages at a time */
 static int pages_next(struct emc_ctx *ctx, struct window *w, int n, struct emc_error *err)
 {
-    if (w->next_page < 0) {
-        char sql[400];
+    char sql[512];
+    if (w->npages < 0) {
         snprintf(sql, sizeof(sql),
                  "SELECT pg_relation_size('%s') / current_setting('block_size')::int, relpages, "
                  "reltuples FROM pg_class WHERE oid = '%s'::regclass",
@@ -134,31 +146,39 @@ static int pages_next(struct emc_ctx *ctx, struct window *w, int n, struct emc_e
         if (rc < 0)
             return rc;
         w->npages = t.npages;
-        w->next_page = 0;
         double per_page = t.relpages > 0 && t.reltuples > 0 ? t.reltuples / t.relpages : 32;
-        w->pages_per = (long)((double)n / (per_page < 1 ? 1 : per_page)) + 1;
+        w->span = (long)(4.0 * n / (per_page < 1 ? 1 : per_page)) + 8;
+        free(w->after);
+        w->after = strdup("(0,0)");
+        if (!w->after)
+            return emc_error_set(err, EMC_E_NOMEM, "out of memory");
     }
-    if (w->next_page >= w->npages)
-        return 0;
-    char lo[48], hi[48];
-    snprintf(lo, sizeof(lo), "(%ld,0)", w->next_page);
-    snprintf(hi, sizeof(hi), "(%ld,0)", w->next_page + w->pages_per);
-    w->lo = strdup(lo);
-    w->hi = strdup(hi);
-    if (!w->lo || !w->hi)
-        return emc_error_set(err, EMC_E_NOMEM, "out of memory");
-    return 0;
-}
-
-/* pages_advance: past the window just done; the next one as many pages as should hold a batch
- * of rows to change at the rate of this one (half as many to twice as many) */
-static void pages_advance(struct window *w, int64_t changed, int n)
-{
-    w->next_page += w->pages_per;
-    double want = changed > 0 ? (double)w->pages_per * n / (double)changed : 2.0 * w->pages_per;
-    double lo = w->pages_per / 2.0, hi = w->pages_per * 2.0;
-    want = want < lo ? lo : want > hi ? hi : want;
-    w->pages_per = want < 1 ? 1 : want > 1000000 ? 1000000 : (long)want;
+    for (;;) {
+        long page = 0;
+        if (sscanf(w->after, "(%ld,", &page) != 1)
+            return emc_error_set(err, EMC_E_OTHER, "unexpected ctid %s", w->after);
+        if (page >= w->npages)
+            return 0;
+        long end = page + w->span < w->npages ? page + w->span : w->npages;
+        snprintf(sql, sizeof(sql),
+                 "SELECT max(k)::text FROM (SELECT ctid AS k FROM %s WHERE ctid > CAST(? AS "
+                 "tid) AND ctid < '(%ld,0)'::tid ORDER BY ctid LIMIT %d) w",
+                 w->table, end, n);
+        struct db_param p = DBP_S(w->after);
+        int rc = db_query(ctx->conn, sql, &p, 1, last_cb, &w->hi, NULL, err);
+        if (rc < 0)
+            return rc;
+        if (w->hi) {
+            w->lo = strdup(w->after);
+            return w->lo ? 0 : emc_error_set(err, EMC_E_NOMEM, "out of memory");
+        }
+        char next[48];
+        snprintf(next, sizeof(next), "(%ld,0)", end);
+        free(w->after);
+        w->after = strdup(next);
+        if (!w->after)
+            return emc_error_set(err, EMC_E_NOMEM, "out of memory");
+    }
 }
 
 /* window_next: w->lo and w->hi = the first and last keys of the next window after w->after
@@ -442,9 +462,7 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
                 ctx->cb.on_progress(ctx->cb.ud, &p);
             if (sqlite)
                 yield_lock(ctx, last_ms, &pause_ms, &data_version);
-            if (w.pages) {
-                pages_advance(&w, changed, ctx->batch_size);
-            } else if (w.on) {
+            if (w.on) {
                 free(w.after);
                 w.after = w.hi;
                 w.hi = NULL;
@@ -464,7 +482,7 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
         p.total = p.done + left;
         free(w.after);
         w.after = NULL;
-        w.next_page = -1;
+        w.npages = -1;
     }
     free(w.after);
     free(w.lo);

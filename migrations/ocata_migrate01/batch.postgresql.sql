@@ -7,12 +7,13 @@
 -- too). An is_public left NULL counts as false (Glance would leave such a row NULL forever, and
 -- its contract would then fail). Every row changed no longer matches.
 --
--- The runner walks the table's pages in windows of about a batch of rows (lo <= ctid < hi; the
--- first line above, migrations/README.md): each batch reads neighbouring pages through a TID
--- range scan, so it costs the same at the end of the table as at its start, reads the heap in
--- order (a window of images.id, a UUID, would read a page per row), and no batch has to read
--- every private image to find those with a member. A row updated meanwhile by a service moves
--- to another page and is left as that service made it (the rolling-upgrade triggers set its
+-- The runner walks the table in physical order, in windows of at most a batch of row versions
+-- (lo < ctid <= hi; the first line above, migrations/README.md): each batch reads neighbouring
+-- pages through a TID range scan, so it costs the same at the end of the table as at its start,
+-- reads the heap in order (a window of images.id, a UUID, would read a page per row), and no
+-- batch has to read every private image to find those with a member. A row updated meanwhile
+-- by a service moves to another page and is left as that service made it (the rolling-upgrade
+-- triggers set its
 -- visibility); the WHERE is evaluated on the row as the update finds it. The member test in
 -- the CASE is a subquery with LIMIT 1, not EXISTS: PostgreSQL would hash an EXISTS there,
 -- reading every member of every image for each batch (a third of a batch's time at 1M images)
@@ -24,7 +25,7 @@ SET visibility = CASE
               WHERE m.image_id = images.id AND NOT m.deleted LIMIT 1) THEN CAST('shared' AS image_visibility)
         ELSE CAST('private' AS image_visibility)
     END
-WHERE ctid >= CAST(:lo AS tid) AND ctid < CAST(:hi AS tid)
+WHERE ctid > CAST(:lo AS tid) AND ctid <= CAST(:hi AS tid)
   AND (visibility IS NULL
        OR (visibility = 'private'
            AND EXISTS (SELECT 1 FROM image_members m

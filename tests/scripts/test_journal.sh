@@ -71,7 +71,8 @@ expect_eq "failed step: the run row" "failed" "$(q "$tmp/j.json" '[r["outcome"] 
 u=$(new_db sqlite journal_crash)
 uc=$u
 "$EMC_BIN" --database-url "$u" db upgrade --version mitaka02 >/dev/null 2>&1
-(EMC_CRASH_AT=10 "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1) 2>/dev/null || true
+# point 5: the first write of the expand (its first revision, after the run row is committed)
+(EMC_CRASH_AT=5 "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1) 2>/dev/null || true
 expect_eq "killed run: left running" "running" "$(sql sqlite "$u" "SELECT outcome FROM emc_journal WHERE kind = 'run' ORDER BY id DESC LIMIT 1")"
 "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
 expect_eq "killed run: crashed" "crashed done" "$(sql sqlite "$u" "SELECT outcome FROM emc_journal WHERE kind = 'run' AND command = 'expand' ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"

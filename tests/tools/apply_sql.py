@@ -418,13 +418,18 @@ class Runner:
             v = str(v).replace("'", "''")
             return "'%s'" % (v.replace('\\', '\\\\') if self.db.dialect == 'mysql' else v)
         def windows():
-            if col == 'ctid':  # PostgreSQL: ranges of pages, lo <= ctid < hi
+            if col == 'ctid':  # PostgreSQL: lo < ctid <= hi, a batch of row versions at a time
                 npages = self.db.query("SELECT pg_relation_size('%s') / "
                                        "current_setting('block_size')::int" % table)[0][0]
-                per = self.batch // 32 + 1
-                for p in range(0, npages, per):
-                    yield '(%d,0)' % p, '(%d,0)' % (p + per)
-                return
+                after = '(0,0)'
+                while True:
+                    hi = self.db.query("SELECT max(k)::text FROM (SELECT ctid AS k FROM %s WHERE "
+                                       "ctid > '%s'::tid AND ctid < '(%d,0)'::tid ORDER BY ctid "
+                                       "LIMIT %d) w" % (table, after, npages, self.batch))[0][0]
+                    if hi is None:
+                        return
+                    yield after, hi
+                    after = hi
             after = None
             while True:
                 where = ' WHERE %s > %s' % (col, lit(after)) if after is not None else ''

@@ -73,8 +73,8 @@ static void test_plan_is_expand_migrate_contract(void **state)
     struct fx *f = *state;
     struct emc_plan plan;
     plan_to(f, NULL, 0, &plan);
-    const char *want[] = {"base", "a_expand01", "b_expand01", "a_migrate01", "a_contract01",
-                          "b_contract01"};
+    const char *want[] = {"base",        "a_expand01",   "b_expand01",
+                          "a_migrate01", "a_contract01", "b_contract01"};
     const char phases[] = "TEEMCC";
     assert_int_equal(plan.n, 6);
     for (int i = 0; i < plan.n; i++) {
@@ -89,11 +89,21 @@ static void test_plan_is_expand_migrate_contract(void **state)
     emc_plan_free(&plan);
 }
 
+static bool say_yes(void *ud, const struct emc_step *step, const char *sql)
+{
+    (void)ud;
+    (void)step;
+    (void)sql;
+    return true;
+}
+
+/* with a confirmation per step (the console), each revision commits on its own */
 static void test_each_revision_in_its_transaction(void **state)
 {
     struct fx *f = *state;
     struct emc_plan plan;
     plan_to(f, "a_expand01", 0, &plan);
+    f->ctx->cb.on_confirm = say_yes;
     struct emc_error err;
     assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, NULL, &err), 0);
     emc_plan_free(&plan);
@@ -117,6 +127,54 @@ static void test_each_revision_in_its_transaction(void **state)
     assert_true(fake_log_find("PRAGMA foreign_key_check", 0) >= 0);
     /* the journal saw both steps */
     assert_int_equal(fake_log_count_matching("INSERT INTO emc_journal"), 2);
+}
+
+/* without (the CLI), consecutive schema steps share one transaction: one commit */
+static void test_schema_steps_share_one_transaction(void **state)
+{
+    struct fx *f = *state;
+    struct emc_plan plan;
+    plan_to(f, "a_expand01", 0, &plan);
+    struct emc_error err;
+    assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, NULL, &err), 0);
+    emc_plan_free(&plan);
+    long off = fake_log_find("PRAGMA foreign_keys = OFF", 0);
+    long b = fake_log_find("BEGIN", 0);
+    long ct = fake_log_find("CREATE TABLE images", 0);
+    long ins = fake_log_find("INSERT INTO alembic_version (version_num) VALUES ('base')", 0);
+    long add = fake_log_find("ALTER TABLE images ADD COLUMN a", 0);
+    long upd = fake_log_find("UPDATE alembic_version SET version_num='a_expand01' WHERE "
+                             "alembic_version.version_num = 'base'",
+                             0);
+    long c = fake_log_find("COMMIT", 0);
+    long on = fake_log_find("PRAGMA foreign_keys = ON", 0);
+    assert_true(off >= 0 && off < b && b < ct && ct < ins && ins < add && add < upd && upd < c &&
+                c < on);
+    assert_int_equal(fake_log_count_matching("COMMIT"), 1);
+    assert_int_equal(fake_log_count_matching("BEGIN"), 1);
+    /* each revision's foreign keys checked before the next, both journalled */
+    assert_int_equal(fake_log_count_matching("PRAGMA foreign_key_check"), 2);
+    assert_int_equal(fake_log_count_matching("INSERT INTO emc_journal"), 2);
+    assert_true(f->st.applied[migset_find(f->ctx->ms, "a_expand01")]);
+}
+
+/* a group that fails is rolled back whole, and the steps run again one at a time: the first
+ * commits, the second fails on its own */
+static void test_group_failure_falls_back_to_steps(void **state)
+{
+    struct fx *f = *state;
+    struct emc_plan plan;
+    plan_to(f, "a_expand01", 0, &plan);
+    fake_fail_matching("ALTER TABLE images ADD COLUMN a", EMC_E_SYNTAX, 0);
+    struct emc_error err;
+    assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, NULL, &err), -EMC_E_SYNTAX);
+    emc_plan_free(&plan);
+    long rb = fake_log_find("ROLLBACK", 0);
+    long ct2 = rb >= 0 ? fake_log_find("CREATE TABLE images", (size_t)rb) : -1;
+    assert_true(rb >= 0 && ct2 > rb);
+    assert_true(fake_log_find("COMMIT", (size_t)ct2) > ct2);
+    assert_true(f->st.applied[migset_find(f->ctx->ms, "base")]);
+    assert_false(f->st.applied[migset_find(f->ctx->ms, "a_expand01")]);
 }
 
 static void test_failure_rolls_back_and_stops(void **state)
@@ -233,6 +291,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_plan_is_expand_migrate_contract, setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_revision_in_its_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_steps_share_one_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_failure_falls_back_to_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_rolls_back_and_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_migration_in_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_between_batches, setup, teardown),
