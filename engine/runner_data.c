@@ -49,6 +49,10 @@ struct window {
      * < 0: the pass has not read the table's size yet */
     bool pages;
     long npages, span;
+    /* rows a window reads: the batch size; on a later pass with at most a batch of rows left
+     * to change, fifty batches (a window then changes at most what is left, and a pass over a
+     * table migrated already costs a fiftieth of the transactions) */
+    int rows;
 };
 
 static bool ident(const char *s, size_t n)
@@ -286,7 +290,7 @@ static int one_batch(struct emc_ctx *ctx, const struct sql_list *l, struct windo
     int rc = db_begin(ctx->conn, err);
     if (w->on) {
         if (rc == 0)
-            rc = window_next(ctx, w, ctx->batch_size, err);
+            rc = window_next(ctx, w, w->rows, err);
         *end = rc == 0 && !w->hi;
         if (rc == 0 && !*end)
             rc = window_stmts(ctx, l, w, changed, err);
@@ -403,6 +407,7 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
                              ctx->dialect);
     struct window w;
     int rc = parse_window(batch, r->id, &w, err);
+    w.rows = ctx->batch_size;
     if (rc < 0)
         return rc;
     char *s = runner_batch_sql(batch, ctx->batch_size);
@@ -480,6 +485,7 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
         emc_log(ctx, EMC_LOG_INFO, "%s: %lld row(s) changed behind the pass; pass %d", r->id,
                 (long long)left, pass);
         p.total = p.done + left;
+        w.rows = left <= ctx->batch_size ? ctx->batch_size * 50 : ctx->batch_size;
         free(w.after);
         w.after = NULL;
         w.npages = -1;
