@@ -294,7 +294,8 @@ static int one_batch(struct emc_ctx *ctx, const struct sql_list *l, struct windo
         *end = rc == 0 && !w->hi;
         if (rc == 0 && !*end)
             rc = window_stmts(ctx, l, w, changed, err);
-        if (rc == 0 && !*end)
+        /* a window with nothing to change writes nothing: its commit costs no sync */
+        if (rc == 0 && !*end && *changed > 0)
             rc = journal_step_update(ctx, jid, p->batches + 1, p->done + *changed, err);
     } else {
         for (int i = 0; rc == 0 && i < l->n && *changed == 0; i++)
@@ -346,25 +347,43 @@ static int batch_with_retries(struct emc_ctx *ctx, const char *id, const struct 
 }
 
 /* yield_lock: SQLite has one write lock for the whole database, and the services waiting for it
- * poll (every 25 to 100 ms once they have waited a while) instead of queueing: a migration that
+ * poll (1, 2, 5, 10, 15, 20, 25 ms apart, then more) instead of queueing: a migration that
  * began its next batch as soon as it committed one would starve them. While other connections
  * commit (PRAGMA data_version moves), the lock is left free as long as the batch held it (at
  * most 100 ms), which lets every waiting writer in between two batches, at half the
  * migration's speed; while nobody else writes, the pause halves at each batch down to 2 ms,
  * so a quiet database migrates at nearly full speed. *pause_ms and *version carry the state
- * from batch to batch (*version < 0 at first). */
-static void yield_lock(struct emc_ctx *ctx, int batch_ms, int *pause_ms, int64_t *version)
+ * from batch to batch (*version < 0 at first). Returns whether others write. */
+static bool yield_lock(struct emc_ctx *ctx, int batch_ms, int *pause_ms, int64_t *version)
 {
     int64_t v = -1;
     bool found = false;
     struct emc_error e2;
     if (db_query_int(ctx->conn, "PRAGMA data_version", NULL, 0, &v, &found, &e2) < 0 || !found)
         v = -1;
-    bool others = v < 0 || *version < 0 || v != *version;
+    bool others = v >= 0 && *version >= 0 && v != *version;
     *version = v;
     int full = batch_ms < 1 ? 1 : batch_ms > 100 ? 100 : batch_ms;
     *pause_ms = others ? full : (*pause_ms / 2 < 2 ? 2 : *pause_ms / 2);
     runner_sleep_ms(*pause_ms);
+    return others;
+}
+
+/* SQLITE_HOLD_MS: while others write to a SQLite database, a window holds the write lock about
+ * this long: a service that finds it taken polls again within 18 ms and then every 15 to 25
+ * ms, so with the pause after each batch as long as the batch, it gets in within about 40 ms */
+#define SQLITE_HOLD_MS 20
+
+/* adapt_rows: the rows of the next window, toward SQLITE_HOLD_MS a batch while others write
+ * (at least 10, half to twice the last), back toward the batch size while nobody does */
+static int adapt_rows(int rows, int batch, double last_ms, bool others)
+{
+    double want =
+        others ? (last_ms > 0 ? rows * SQLITE_HOLD_MS / last_ms : rows * 2.0) : rows * 2.0;
+    double lo = rows / 2.0, hi = rows * 2.0;
+    want = want < lo ? lo : want > hi ? hi : want;
+    want = want > batch ? batch : want < 10 ? 10 : want;
+    return (int)want;
 }
 
 static void update_rates(struct emc_progress *p, double t0)
@@ -438,7 +457,8 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
     struct emc_progress p = {.what = r->id, .total = total, .eta_s = -1};
     bool sqlite = strcmp(ctx->dialect, "sqlite") == 0;
     int pause_ms = 100;
-    int64_t data_version = -1;
+    int64_t data_version = -1, pass_start = 0;
+    bool others_in_pass = false;
     double t0 = runner_now();
     for (int pass = 1; rc == 0;) {
         if (stop_asked(ctx)) {
@@ -465,8 +485,12 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
             update_rates(&p, t0);
             if (ctx->cb.on_progress)
                 ctx->cb.on_progress(ctx->cb.ud, &p);
-            if (sqlite)
-                yield_lock(ctx, last_ms, &pause_ms, &data_version);
+            if (sqlite) {
+                bool others = yield_lock(ctx, last_ms, &pause_ms, &data_version);
+                others_in_pass |= others;
+                if (w.on && w.rows <= ctx->batch_size)
+                    w.rows = adapt_rows(w.rows, ctx->batch_size, last_ms, others);
+            }
             if (w.on) {
                 free(w.after);
                 w.after = w.hi;
@@ -476,16 +500,29 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
         }
         if (!w.on)
             break;
-        /* the end of a pass: rows changed behind it meanwhile need another */
+        /* the end of a pass: rows changed behind it meanwhile need another. On SQLite,
+         * counting them would hold a read lock over the whole table, which keeps every
+         * service from committing meanwhile: there another pass runs when others committed
+         * during this one and it changed rows, and none when nobody else wrote. */
         int64_t left = 0;
-        rc = emc_data_pending(ctx, step->rev, &left, err);
+        if (sqlite)
+            left = others_in_pass && p.done > pass_start ? 1 : 0;
+        else
+            rc = emc_data_pending(ctx, step->rev, &left, err);
         if (rc < 0 || left == 0 || pass >= 3)
             break;
         pass++;
-        emc_log(ctx, EMC_LOG_INFO, "%s: %lld row(s) changed behind the pass; pass %d", r->id,
-                (long long)left, pass);
-        p.total = p.done + left;
-        w.rows = left <= ctx->batch_size ? ctx->batch_size * 50 : ctx->batch_size;
+        pass_start = p.done;
+        others_in_pass = false;
+        if (!sqlite) {
+            emc_log(ctx, EMC_LOG_INFO, "%s: %lld row(s) changed behind the pass; pass %d", r->id,
+                    (long long)left, pass);
+            p.total = p.done + left;
+            w.rows = left <= ctx->batch_size ? ctx->batch_size * 50 : ctx->batch_size;
+        } else {
+            emc_log(ctx, EMC_LOG_INFO, "%s: pass %d, for rows changed behind the last", r->id,
+                    pass);
+        }
         free(w.after);
         w.after = NULL;
         w.npages = -1;
