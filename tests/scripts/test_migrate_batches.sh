@@ -75,6 +75,15 @@ for b in $(backends); do
     expect_eq "$b: journal step done" "$((N - done1))" "$(journal_field "$b" "$u" ocata_migrate01 done rows)"
     batches=$(journal_field "$b" "$u" ocata_migrate01 done statements)
     check "$b: batches of at most 500 rows ($batches for $((N - done1)))" test $((batches * 500)) -ge $((N - done1))
+    # the second run walks the table once, in windows of 500 keys (rows it finds done cost a
+    # window but no write), and starts no second pass: nobody else wrote meanwhile. On
+    # PostgreSQL the walk is over row versions, and the first run's updates added done1 of them.
+    if [ "$b" = postgresql ]; then
+        check "$b: one pass over the row versions ($batches windows)" \
+            test "$batches" -ge $((N / 500)) -a "$batches" -le $(((N + done1) / 500 + 1))
+    else
+        expect_eq "$b: one pass, a window per 500 keys" "$((N / 500))" "$batches"
+    fi
     expect_eq "$b: check says contract" "5" "$("$EMC_BIN" --database-url "$u" db check >/dev/null 2>&1; echo $?)"
     "$EMC_BIN" --database-url "$u" db contract >/dev/null 2>&1
     expect_eq "$b: contracted" "0" "$("$EMC_BIN" --database-url "$u" db check >/dev/null 2>&1; echo $?)"
