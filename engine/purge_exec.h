@@ -35,6 +35,11 @@ extern const struct purge_tab purge_tabs[PURGE_NTABS];
  * formatted itself, so it is written inline). Returns buf. */
 const char *purge_image_refs_sql(char *buf, size_t n, const char *alias, const char *keep_cutoff);
 
+/* purge_image_free_sql: into buf, the negation of purge_image_refs_sql without keep_cutoff (no
+ * child row references alias.id), written as NOT EXISTS ... AND NOT EXISTS ..., which
+ * PostgreSQL plans as anti-joins. Returns buf. */
+const char *purge_image_free_sql(char *buf, size_t n, const char *alias);
+
 /* purge_is_fk_error: whether err is a foreign-key violation on any backend. */
 bool purge_is_fk_error(const struct emc_error *err);
 
