@@ -334,7 +334,7 @@ static int step_sql_for(const struct emc_ctx *ctx, const bool *applied, const st
             return emc_error_set(err, EMC_E_REVISION, "data migration %s has no %s files",
                                  ctx->ms->revs[step->rev].id, ctx->dialect);
         char *bs = runner_batch_sql(batch, ctx->batch_size);
-        bool window = strstr(batch, "-- emc:window ") != NULL;
+        bool window = runner_batch_has_window(batch);
         if (!bs || sb_add(&b, "-- rows left to migrate\n") || sb_add(&b, pending) ||
             sb_add(&b, window ? "\n-- once for each window of keys :lo..:hi (a batch of rows), "
                                 "one transaction each, over the whole table\n"
@@ -471,8 +471,7 @@ static int run_group(struct emc_ctx *ctx, struct emc_state *st, const struct emc
     bool had_table = st->has_version_table, sqlite = strcmp(ctx->dialect, "sqlite") == 0;
     struct emc_error e2;
     int j = i, rc = 0;
-    if (ctx->lock_timeout_ms > 0)
-        db_drv(ctx->conn)->set_lock_timeout(ctx->conn, ctx->lock_timeout_ms, &e2);
+    /* the lock timeout is the run's (set by the command) and each step's (runner_schema.c) */
     /* SQLite rebuilds tables with foreign keys off; the pragma is a no-op inside a
      * transaction, so it goes before (each step checks the keys before the next) */
     if (sqlite)

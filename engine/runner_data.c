@@ -66,17 +66,30 @@ static bool ident(const char *s, size_t n)
     return true;
 }
 
+static const char window_mark[] = "-- emc:window ";
+
+/* find_mark: the window marker at the start of a line of text, or NULL */
+static const char *find_mark(const char *text)
+{
+    const char *p = strstr(text, window_mark);
+    while (p && p != text && p[-1] != '\n')
+        p = strstr(p + 1, window_mark);
+    return p;
+}
+
+bool runner_batch_has_window(const char *batch)
+{
+    return find_mark(batch) != NULL;
+}
+
 /* parse_window: the marker line of a batch file, if any */
 static int parse_window(const char *text, const char *id, struct window *w, struct emc_error *err)
 {
-    static const char mark[] = "-- emc:window ";
     memset(w, 0, sizeof(*w));
-    const char *p = strstr(text, mark);
-    while (p && p != text && p[-1] != '\n')
-        p = strstr(p + 1, mark);
+    const char *p = find_mark(text);
     if (!p)
         return 0;
-    p += sizeof(mark) - 1;
+    p += sizeof(window_mark) - 1;
     size_t n = strcspn(p, " \t\r\n");
     const char *dot = memchr(p, '.', n);
     if (!dot || !ident(p, (size_t)(dot - p)) || !ident(dot + 1, n - (size_t)(dot - p) - 1))
@@ -207,52 +220,27 @@ static int window_next(struct emc_ctx *ctx, struct window *w, int n, struct emc_
     return rc;
 }
 
-/* literal: v as a SQL literal, into a new string: a number for SQLite's rowid (the window of a
- * table whose key is not its rowid: migrations/README.md), a string otherwise */
-static char *literal(const struct emc_ctx *ctx, const struct window *w, const char *v)
+/* bind: stmt with each token :lo and :hi replaced by a placeholder (new string), and in
+ * p[*np] the window's keys in the order of the tokens: numbers for SQLite's rowid (the window
+ * of a table whose key is not its rowid: migrations/README.md), text otherwise, which the
+ * driver passes as parameters. p has room for one entry per ':' of stmt. */
+static char *bind(const char *stmt, const struct window *w, struct db_param *p, int *np)
 {
-    if (strcmp(w->column, "rowid") == 0) {
-        size_t n = strlen(v);
-        bool num = n > 0 && strspn(v, "0123456789") == n;
-        return num ? strdup(v) : NULL;
-    }
-    bool mysql = strcmp(ctx->dialect, "mysql") == 0;
-    char *out = malloc(strlen(v) * 2 + 3);
+    bool rowid = strcmp(w->column, "rowid") == 0;
+    char *out = malloc(strlen(stmt) + 1);
     if (!out)
         return NULL;
     size_t j = 0;
-    out[j++] = '\'';
-    for (const char *p = v; *p; p++) {
-        if (*p == '\'' || (mysql && *p == '\\'))
-            out[j++] = *p;
-        out[j++] = *p;
-    }
-    out[j++] = '\'';
-    out[j] = '\0';
-    return out;
-}
-
-/* bind: stmt with the tokens :lo and :hi replaced (new string) */
-static char *bind(const char *stmt, const char *lo, const char *hi)
-{
-    size_t cap = strlen(stmt) + 1, ll = strlen(lo), hl = strlen(hi);
-    for (const char *p = strchr(stmt, ':'); p; p = strchr(p + 1, ':'))
-        cap += ll + hl;
-    char *out = malloc(cap);
-    if (!out)
-        return NULL;
-    size_t j = 0;
-    for (const char *p = stmt; *p;) {
-        const char *v = NULL;
-        if (p[0] == ':' && (strncmp(p + 1, "lo", 2) == 0 || strncmp(p + 1, "hi", 2) == 0) &&
-            !ident(p + 3, 1))
-            v = p[1] == 'l' ? lo : hi;
-        if (v) {
-            memcpy(out + j, v, strlen(v));
-            j += strlen(v);
-            p += 3;
+    *np = 0;
+    for (const char *s = stmt; *s;) {
+        if (s[0] == ':' && (strncmp(s + 1, "lo", 2) == 0 || strncmp(s + 1, "hi", 2) == 0) &&
+            !ident(s + 3, 1)) {
+            const char *v = s[1] == 'l' ? w->lo : w->hi;
+            p[(*np)++] = rowid ? DBP_I(strtoll(v, NULL, 10)) : DBP_S(v);
+            out[j++] = '?';
+            s += 3;
         } else {
-            out[j++] = *p++;
+            out[j++] = *s++;
         }
     }
     out[j] = '\0';
@@ -263,18 +251,21 @@ static char *bind(const char *stmt, const char *lo, const char *hi)
 static int window_stmts(struct emc_ctx *ctx, const struct sql_list *l, const struct window *w,
                         int64_t *changed, struct emc_error *err)
 {
-    char *lo = literal(ctx, w, w->lo), *hi = literal(ctx, w, w->hi);
-    int rc = lo && hi ? 0 : emc_error_set(err, EMC_E_NOMEM, "out of memory");
+    int rc = 0;
     for (int i = 0; rc == 0 && i < l->n; i++) {
-        char *s = bind(l->stmt[i], lo, hi);
+        size_t ntok = 1;
+        for (const char *c = strchr(l->stmt[i], ':'); c; c = strchr(c + 1, ':'))
+            ntok++;
+        struct db_param *p = calloc(ntok, sizeof(*p));
+        int np = 0;
+        char *s = p ? bind(l->stmt[i], w, p, &np) : NULL;
         int64_t a = 0;
-        rc = s ? db_query(ctx->conn, s, NULL, 0, NULL, NULL, &a, err)
+        rc = s ? db_query(ctx->conn, s, p, np, NULL, NULL, &a, err)
                : emc_error_set(err, EMC_E_NOMEM, "out of memory");
         *changed += a;
         free(s);
+        free(p);
     }
-    free(lo);
-    free(hi);
     return rc;
 }
 
@@ -397,7 +388,7 @@ static void update_rates(struct emc_progress *p, double t0)
                    : -1;
 }
 
-/* sql_only: the statements a batch runs, for the operator to read */
+/* emit: in --sql mode, the statements a batch runs, for the operator to read */
 static int emit(struct emc_ctx *ctx, const struct sql_list *l, const struct window *w,
                 struct emc_error *err)
 {

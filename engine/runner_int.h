@@ -17,6 +17,10 @@ int runner_sql(struct emc_ctx *ctx, const char *sql, int64_t *affected, struct e
  * being the dialect), or NULL. */
 const char *runner_dialect_file(const struct emc_ctx *ctx, int rev, const char *pattern);
 
+/* runner_batch_has_window: whether a batch file walks its table in windows (a line starting
+ * "-- emc:window TABLE.COLUMN": migrations/README.md). */
+bool runner_batch_has_window(const char *batch);
+
 /* runner_batch_sql: stmt with every :batch replaced by n (new string, caller frees). */
 char *runner_batch_sql(const char *stmt, int n);
 
