@@ -27,13 +27,13 @@ struct dburl_opt {
 
 struct dburl {
     enum db_backend backend;
-    char *scheme;   /* as written, e.g. "mysql+pymysql" */
-    char *user;     /* decoded, or NULL */
-    char *password; /* decoded, or NULL; never print */
-    char *host;     /* or NULL */
-    int port;       /* 0 when not given */
-    char *database; /* db name; for sqlite the file path ("" or NULL means memory) */
-    char *socket;   /* unix socket path (from unix_socket= or host=/path), or NULL */
+    char *scheme;          /* as written, e.g. "mysql+pymysql" */
+    char *user;            /* decoded, or NULL */
+    char *password;        /* decoded, or NULL; never print */
+    char *host;            /* or NULL */
+    int port;              /* 0 when not given */
+    char *database;        /* db name; for sqlite the file path ("" or NULL means memory) */
+    char *socket;          /* unix socket path (from unix_socket= or host=/path), or NULL */
     bool sqlite_no_create; /* set by the caller: connect fails instead of creating the file */
     int nopts;
     struct dburl_opt opts[DBURL_MAX_OPTS]; /* query options other than the socket, decoded */

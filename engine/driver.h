@@ -20,12 +20,12 @@
 enum db_placeholder { DB_PH_QMARK, DB_PH_DOLLAR };
 
 struct db_caps {
-    const char *dialect;      /* "sqlite", "postgresql", "mysql": names migration files */
-    bool transactional_ddl;   /* DDL inside BEGIN..ROLLBACK is undone */
+    const char *dialect;             /* "sqlite", "postgresql", "mysql": names migration files */
+    bool transactional_ddl;          /* DDL inside BEGIN..ROLLBACK is undone */
     enum db_placeholder placeholder; /* native style (the engine always writes '?') */
-    bool advisory_locks;      /* named server-side locks (pg_try_advisory_lock, GET_LOCK) */
-    bool lock_timeout;        /* a settable DDL lock wait timeout */
-    char ident_quote;         /* '"' or '`' */
+    bool advisory_locks;             /* named server-side locks (pg_try_advisory_lock, GET_LOCK) */
+    bool lock_timeout;               /* a settable DDL lock wait timeout */
+    char ident_quote;                /* '"' or '`' */
 };
 
 enum db_param_type { DBP_NULL, DBP_INT, DBP_TEXT };

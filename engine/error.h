@@ -34,10 +34,10 @@ enum emc_errclass {
 };
 
 struct emc_error {
-    int code;            /* enum emc_errclass, EMC_OK when nothing failed */
-    char sqlstate[6];    /* five-character SQLSTATE where the backend gave one, else "" */
-    long driver_code;    /* the driver's own error number (SQLite extended code, MySQL errno), or 0 */
-    char msg[512];       /* one line, no trailing newline */
+    int code;         /* enum emc_errclass, EMC_OK when nothing failed */
+    char sqlstate[6]; /* five-character SQLSTATE where the backend gave one, else "" */
+    long driver_code; /* the driver's own error number (SQLite extended code, MySQL errno), or 0 */
+    char msg[512];    /* one line, no trailing newline */
 };
 
 /* emc_error_clear: reset *err to EMC_OK with empty fields. err may be NULL. */
