@@ -228,7 +228,8 @@ static int end_change(struct emc_ctx *ctx, struct emc_state *st, int rc, struct 
 static int trigger_preflight(struct emc_ctx *ctx, const struct emc_state *st, const bool *want,
                              unsigned flags, struct emc_error *err)
 {
-    if (!(flags & PLAN_TRIGGERS) || ctx->sql_only)
+    /* only MySQL restricts who may create triggers (emc_trigger_rights) */
+    if (!(flags & PLAN_TRIGGERS) || ctx->sql_only || strcmp(ctx->dialect, "mysql") != 0)
         return 0;
     struct emc_plan plan;
     int rc = emc_plan_build(ctx, st, want, flags, &plan, err);

@@ -71,7 +71,7 @@ static int rights_cb(void *ud, int ncols, char *const *v, char *const *names)
 {
     (void)names;
     struct rights_ud *u = ud;
-    if (ncols < 8)
+    if (ncols < 7)
         return 1;
     u->log_bin = num(v[0]);
     u->trust = num(v[1]);
@@ -112,7 +112,7 @@ int emc_trigger_rights(struct emc_ctx *ctx, bool *ok, char *why, size_t n, struc
         "WHERE GRANTEE = g.me AND PRIVILEGE_TYPE = 'TRIGGER' AND TABLE_SCHEMA = DATABASE()) + "
         "(SELECT COUNT(*) FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = g.me AND "
         "PRIVILEGE_TYPE = 'TRIGGER' AND TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'images'), "
-        "COALESCE(CURRENT_ROLE(), 'NONE'), DATABASE(), 0 FROM (SELECT CONCAT('''', "
+        "COALESCE(CURRENT_ROLE(), 'NONE'), DATABASE() FROM (SELECT CONCAT('''', "
         "SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', "
         "-1), '''') AS me) g",
         NULL, 0, rights_cb, &u, NULL, err);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "journal.h"
+#include "runner.h"
 
 const struct purge_tab purge_tabs[PURGE_NTABS] = {
     {"task_info", "task_id", PURGE_TAB_TASK_INFO, false},
@@ -25,13 +26,6 @@ static const char *const image_children[] = {"image_properties", "image_tags", "
 #define KEYS_PER_STMT 1000 /* keys in one DELETE's IN list; a batch may hold several */
 
 /* --- small helpers ------------------------------------------------------------------------ */
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static bool stop_asked(const struct emc_ctx *ctx)
 {
@@ -161,7 +155,7 @@ static int run_txn(struct emc_ctx *ctx, const char *sql, const struct db_param *
                    int64_t *affected, double *txn_s, struct emc_error *err)
 {
     int rc = db_begin(ctx->conn, err);
-    double t0 = mono_now(); /* the lock is held from here (SQLite's BEGIN may have waited) */
+    double t0 = runner_now(); /* the lock is held from here (SQLite's BEGIN may have waited) */
     if (rc == 0)
         rc = db_query(ctx->conn, sql, p, np, NULL, NULL, affected, err);
     if (rc == 0)
@@ -170,7 +164,7 @@ static int run_txn(struct emc_ctx *ctx, const char *sql, const struct db_param *
         struct emc_error e2;
         db_rollback(ctx->conn, &e2);
     }
-    *txn_s = mono_now() - t0;
+    *txn_s = runner_now() - t0;
     return rc;
 }
 
@@ -433,7 +427,6 @@ static int delete_keys(struct emc_ctx *ctx, const struct purge_tab *pt, const st
     return rc;
 }
 
-/* one batch: keys [from, to) in one transaction, in statements of KEYS_PER_STMT keys */
 /* delete_range: one DELETE for the integer keys from..to, when the chosen rows are every row
  * with deleted_at < cutoff: then the eligible rows of the key range are exactly the batch, and a
  * range scan of the primary key is much cheaper than one lookup per key */
@@ -456,7 +449,7 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
 {
     *deleted = 0;
     int rc = db_begin(ctx->conn, err);
-    double t0 = mono_now(); /* the lock is held from here (SQLite's BEGIN may have waited) */
+    double t0 = runner_now(); /* the lock is held from here (SQLite's BEGIN may have waited) */
     if (rc == 0 && by_range) {
         rc = delete_range(ctx, pt, k->key[from], k->key[to - 1], cutoff, deleted, err);
         to = from; /* done */
@@ -474,16 +467,16 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         db_rollback(ctx->conn, &e2);
         *deleted = 0;
     }
-    *txn_s = mono_now() - t0;
+    *txn_s = runner_now() - t0;
     return rc;
 }
 
 /* sleep s seconds in short slices; false when a stop was asked meanwhile */
 static bool pause_between(const struct emc_ctx *ctx, double s)
 {
-    double end = mono_now() + s;
+    double end = runner_now() + s;
     while (!stop_asked(ctx)) {
-        double left = end - mono_now();
+        double left = end - runner_now();
         if (left <= 0)
             return true;
         double slice = left < 0.05 ? left : 0.05;
@@ -526,7 +519,7 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
     bool by_range = !order && pt->int_key && (o->max_rows < 0 || (int64_t)k.n < o->max_rows);
     for (size_t i = 0; by_range && i < k.n; i++)
         by_range = all_digits(k.key[i]);
-    double t0 = mono_now(), last_journal = t0;
+    double t0 = runner_now(), last_journal = t0;
     size_t bs = (size_t)o->batch_size;
     struct emc_progress pr = {.what = pt->name, .total = (int64_t)k.n, .eta_s = -1};
     for (size_t i = 0, e = 0; i < k.n; i = e) {
@@ -550,7 +543,7 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         bs = next_batch(bs, e - i, txn, o->target_txn_s);
         if (pt->kind == PURGE_TAB_IMAGES && del < (int64_t)(e - i))
             tr->blocked += (int64_t)(e - i) - del; /* referenced since the keys were read */
-        double now = mono_now(), el = now - t0;
+        double now = runner_now(), el = now - t0;
         pr.done = (int64_t)e;
         pr.batches = tr->batches;
         pr.longest_txn_s = tr->longest_txn_s;
@@ -574,12 +567,12 @@ int purge_exec_table(struct emc_ctx *ctx, const struct purge_tab *pt, const stru
                      const char *cutoff, int64_t jid, struct purge_table_result *tr,
                      struct emc_error *err)
 {
-    double t0 = mono_now();
+    double t0 = runner_now();
     emc_log(ctx, EMC_LOG_INFO, "Purging deleted rows older than %ld day(s) from table %s",
             o->age_in_days, pt->name);
     int rc = o->batch_size > 0 ? exec_batched(ctx, pt, o, cutoff, jid, tr, err)
                                : exec_single(ctx, pt, o, cutoff, tr, err);
-    tr->seconds = mono_now() - t0;
+    tr->seconds = runner_now() - t0;
     if (rc < 0 && rc != -EMC_E_INTERRUPTED) {
         log_fk(ctx, pt->name, err);
         return rc;

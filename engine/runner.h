@@ -84,4 +84,7 @@ int emc_fix_legacy_heads(struct emc_ctx *ctx, struct emc_state *st, struct emc_e
  * the table when needed. */
 int emc_stamp(struct emc_ctx *ctx, struct emc_state *st, const bool *want, struct emc_error *err);
 
+/* runner_now: seconds on the monotonic clock, for durations (never a date). */
+double runner_now(void);
+
 #endif

@@ -59,7 +59,6 @@ int runner_backoff_ms(int attempt);
  * at most n - 1 characters ("..." when cut). */
 const char *runner_excerpt(const char *sql, char *buf, size_t n);
 
-double runner_now(void);
 void runner_sleep_ms(int ms);
 
 #endif

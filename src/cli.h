@@ -13,7 +13,7 @@
 
 /* Global options, as parsed from the command line. */
 struct cli {
-    const char *prog;                   /* program name for usage lines */
+    const char *prog; /* program name for usage lines */
     const char *config_files[CLI_MAX_CONFIG];
     int nconfig;
     const char *config_dir;
@@ -48,6 +48,10 @@ int cli_open(struct cli *cli, struct emc_ctx **ctx, bool read_only);
 /* cli_fail: print an engine error as one line on stderr and return the exit status for it
  * (1; 2 for usage errors). */
 int cli_fail(struct cli *cli, const struct emc_error *err);
+
+/* cli_print_json: print o on cli->out, pretty, slashes unescaped, then release it. */
+struct json_object;
+void cli_print_json(struct cli *cli, struct json_object *o);
 
 /* cli_usage_error: print "usage: ..." and "PROG db ACTION: error: MSG" as argparse does, and
  * return 2. */

@@ -49,7 +49,7 @@ static int finish(struct cli *cli, struct emc_ctx *ctx, int rc, const struct emc
     return status;
 }
 
-static void print_json(struct cli *cli, json_object *o)
+void cli_print_json(struct cli *cli, json_object *o)
 {
     fprintf(cli->out, "%s\n",
             json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
@@ -108,7 +108,7 @@ int cli_cmd_version(struct cli *cli, int argc, char **argv)
         add_common(cli, ctx, o);
         json_object_object_add(o, "under_control", json_object_new_boolean(st.nheads > 0));
         json_object_object_add(o, "heads", heads_json(&st));
-        print_json(cli, o);
+        cli_print_json(cli, o);
         emc_state_free(&st);
     }
     return finish(cli, ctx, rc, &err);
@@ -153,7 +153,7 @@ int cli_cmd_check(struct cli *cli, int argc, char **argv)
         json_object_object_add(p, "data_rows", json_object_new_int64(s.data_rows_pending));
         json_object_object_add(o, "pending", p);
         code = (int)s.verdict;
-        print_json(cli, o);
+        cli_print_json(cli, o);
         emc_status_free(&s);
     }
     int status = finish(cli, ctx, rc, &err);

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "purge.h"
+#include "runner.h"
 
 #define USAGE                                                                                      \
     "[-h] [--age_in_days AGE_IN_DAYS] [--max_rows MAX_ROWS] [--preview] [--dry-run] "              \
@@ -247,14 +248,6 @@ static void add_common(struct cli *cli, struct emc_ctx *ctx, json_object *o,
     (void)cli;
 }
 
-static void print_json(struct cli *cli, json_object *o)
-{
-    fprintf(cli->out, "%s\n",
-            json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(o);
-}
-
 static void preview_json(struct cli *cli, struct emc_ctx *ctx, const struct purge_opts *po,
                          const struct purge_preview *pv, double secs)
 {
@@ -284,7 +277,7 @@ static void preview_json(struct cli *cli, struct emc_ctx *ctx, const struct purg
     }
     json_object_object_add(o, "tables", ta);
     json_object_object_add(o, "seconds", json_object_new_double(secs));
-    print_json(cli, o);
+    cli_print_json(cli, o);
 }
 
 static void preview_text(struct cli *cli, const struct purge_opts *po,
@@ -388,14 +381,7 @@ static void summary_json(struct cli *cli, struct emc_ctx *ctx, const struct purg
         json_object_array_add(ta, x);
     }
     json_object_object_add(o, "tables", ta);
-    print_json(cli, o);
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    cli_print_json(cli, o);
 }
 
 static int run(struct cli *cli, int argc, char **argv, bool images_only)
@@ -437,9 +423,9 @@ static int run(struct cli *cli, int argc, char **argv, bool images_only)
     int status = 0;
     if (pa.preview) {
         struct purge_preview pv;
-        double t0 = wall_now();
+        double t0 = runner_now();
         rc = purge_preview(ctx, &po, now, &pv, &err);
-        double secs = wall_now() - t0;
+        double secs = runner_now() - t0;
         if (rc == 0 && images_only)
             fprintf(cli->err, "WARNING: %s\n", purge_ossn0075_warning());
         if (rc == 0 && cli->json)

@@ -366,7 +366,6 @@ void ui_app_draw(struct ui_app *app)
     }
     ui_app_frame(app, &app->canvas);
     app->io.present(app->io.ud, &app->canvas);
-    app->frames++;
 }
 
 /* --- keys ----------------------------------------------------------------------------------*/

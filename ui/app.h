@@ -89,7 +89,6 @@ struct ui_app {
         struct emc_error err;
         struct purge_preview pv;
     } previews[2];
-    int frames;
     /* view-models */
     struct vm_overview overview;
     struct vm_graph graph;

@@ -253,7 +253,7 @@ static void wrap_marked(struct ui_lines *out, const char *body, int width)
         char *line = strndup(p + (mark ? 1 : 0), n - (mark ? 1 : 0));
         struct ui_lines tmp = {0};
         if (line)
-            lines_wrap(&tmp, line, width - (mark ? 0 : 0), mark == 1 ? 4 : 0);
+            lines_wrap(&tmp, line, width, mark == 1 ? 4 : 0);
         for (int i = 0; i < tmp.n; i++) {
             if (mark)
                 lines_addf(out, "%c%s", mark, tmp.v[i]);

@@ -334,7 +334,6 @@ void run_purge(struct ui_app *app, bool images)
     if (rc == 0)
         rc = purge_run(ctx, &o, ui_app_now(app), &vm->result, &err);
     vm->have_result = true;
-    vm->result_images = images;
     int64_t total = 0;
     for (int i = 0; i < vm->result.ntables; i++)
         total += vm->result.t[i].deleted;

@@ -18,7 +18,6 @@ struct vm_purge {
     struct purge_preview main;   /* the tables `db purge` touches */
     struct purge_preview images; /* the images table, with images_age */
     bool have_result;
-    bool result_images;
     struct purge_result result;
     char result_note[300];
 };

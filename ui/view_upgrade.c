@@ -340,6 +340,24 @@ static void up_draw(const struct ui_app *app, struct ui_canvas *c, int top, int 
     }
 }
 
+/* release_list: the releases of ms, oldest first, each once (at most 64); returns how many */
+static int release_list(const struct migset *ms, const char *rel[64])
+{
+    int nrel = 0;
+    for (int ord = 0; ord < ms->nrev; ord++)
+        for (int i = 0; i < ms->nrev; i++) {
+            const struct revision *r = &ms->revs[i];
+            if (r->kind != REV_SCHEMA || r->order != ord)
+                continue;
+            bool seen = false;
+            for (int k = 0; k < nrel; k++)
+                seen |= strcmp(rel[k], r->release) == 0;
+            if (!seen && nrel < 64)
+                rel[nrel++] = r->release;
+        }
+    return nrel;
+}
+
 static void target_chosen(struct ui_app *app, int answer, const char *input, int choice)
 {
     (void)input;
@@ -349,20 +367,8 @@ static void target_chosen(struct ui_app *app, int answer, const char *input, int
         app->target[0] = '\0';
     } else {
         /* the list: latest, then releases newest first */
-        const struct migset *ms = app->ctx->ms;
-        int nrel = 0;
         const char *rel[64];
-        for (int ord = 0; ord < ms->nrev; ord++)
-            for (int i = 0; i < ms->nrev; i++) {
-                const struct revision *r = &ms->revs[i];
-                if (r->kind != REV_SCHEMA || r->order != ord)
-                    continue;
-                bool seen = false;
-                for (int k = 0; k < nrel; k++)
-                    seen |= strcmp(rel[k], r->release) == 0;
-                if (!seen && nrel < 64)
-                    rel[nrel++] = r->release;
-            }
+        int nrel = release_list(app->ctx->ms, rel);
         int k = nrel - choice;
         if (k >= 0 && k < nrel)
             snprintf(app->target, sizeof(app->target), "%s", rel[k]);
@@ -378,18 +384,7 @@ static void choose_target(struct ui_app *app)
     const struct emc_status *s = ui_app_status(app);
     struct ui_lines items = {0};
     const char *rel[64];
-    int nrel = 0;
-    for (int ord = 0; ord < ms->nrev; ord++)
-        for (int i = 0; i < ms->nrev; i++) {
-            const struct revision *r = &ms->revs[i];
-            if (r->kind != REV_SCHEMA || r->order != ord)
-                continue;
-            bool seen = false;
-            for (int k = 0; k < nrel; k++)
-                seen |= strcmp(rel[k], r->release) == 0;
-            if (!seen && nrel < 64)
-                rel[nrel++] = r->release;
-        }
+    int nrel = release_list(ms, rel);
     lines_addf(&items, "latest       every revision this glance-emc knows (%s)",
                migset_latest_release(ms));
     bool *want = calloc((size_t)ms->nrev + 1, sizeof(bool));
