@@ -71,6 +71,14 @@ static void status_drop(struct ui_app *app)
     app->status_rc = -EMC_E_STATE;
 }
 
+char *ui_redact(const struct emc_ctx *ctx, const char *in, char *out, size_t n)
+{
+    dburl_redact_text(in, out, n);
+    if (ctx)
+        dburl_scrub_secret(out, ctx->url.password);
+    return out;
+}
+
 const struct emc_status *ui_app_status(struct ui_app *app)
 {
     if (!app->ctx) {
@@ -84,8 +92,7 @@ const struct emc_status *ui_app_status(struct ui_app *app)
         app->status_gen = app->gen;
         if (app->status_rc < 0) {
             char red[600];
-            dburl_redact_text(app->status_err.msg, red, sizeof(red));
-            dburl_scrub_secret(red, app->ctx->url.password);
+            ui_redact(app->ctx, app->status_err.msg, red, sizeof(red));
             snprintf(app->status_err.msg, sizeof(app->status_err.msg), "%s", red);
         }
     }

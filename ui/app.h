@@ -150,6 +150,11 @@ time_t ui_app_now(const struct ui_app *app);
 void ui_app_message(struct ui_app *app, enum ui_style s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ui_redact: in into out (n bytes) with any URL's password masked, and, with ctx, the
+ * connection's own password wherever it appears; returns out. Every line of the engine's that
+ * the console shows goes through it. */
+char *ui_redact(const struct emc_ctx *ctx, const char *in, char *out, size_t n);
+
 /* ui_app_log: append a line to the console's log (shown on the Upgrade and Purge screens). */
 void ui_app_log(struct ui_app *app, const char *line);
 

@@ -36,9 +36,7 @@ static void cb_log(void *ud, int level, const char *line)
         return;
     struct ui_app *app = ud;
     char red[600];
-    dburl_redact_text(line, red, sizeof(red));
-    if (app->ctx)
-        dburl_scrub_secret(red, app->ctx->url.password);
+    ui_redact(app->ctx, line, red, sizeof(red));
     ui_app_log(app, red);
 }
 
@@ -46,9 +44,7 @@ static void cb_message(void *ud, const char *line)
 {
     struct ui_app *app = ud;
     char red[600];
-    dburl_redact_text(line, red, sizeof(red));
-    if (app->ctx)
-        dburl_scrub_secret(red, app->ctx->url.password);
+    ui_redact(app->ctx, line, red, sizeof(red));
     ui_app_log(app, red);
     ui_app_message(app, UI_S_OK, "%s", red);
 }
@@ -367,9 +363,7 @@ void run_error_panel(struct ui_app *app, const char *what, const struct emc_erro
     b[0] = '\0';
 #define ADD(...) len += (size_t)snprintf(b + len, len < cap ? cap - len : 0, __VA_ARGS__)
     char msg[600];
-    dburl_redact_text(err->msg, msg, sizeof(msg));
-    if (ctx)
-        dburl_scrub_secret(msg, ctx->url.password);
+    ui_redact(ctx, err->msg, msg, sizeof(msg));
     ADD(UI_MK_WARN "%s\n", msg);
     ADD("(%s", emc_errclass_name(err->code));
     if (err->sqlstate[0])
