@@ -203,8 +203,10 @@ static int64_t capped(int64_t n, int64_t max_rows)
     return max_rows >= 0 && n > max_rows ? max_rows : n;
 }
 
+/* preview_inner: the preview of every table, or, with scope_only (a dry run), of the tables
+ * the command deletes from: the others are left out, unscanned */
 static int preview_inner(struct emc_ctx *ctx, const struct purge_opts *o, time_t now,
-                         struct purge_preview *out, struct emc_error *err)
+                         bool scope_only, struct purge_preview *out, struct emc_error *err)
 {
     struct bounds bd;
     purge_cutoff(now, o->age_in_days, bd.cutoff, sizeof(bd.cutoff));
@@ -213,6 +215,8 @@ static int preview_inner(struct emc_ctx *ctx, const struct purge_opts *o, time_t
     int rc = 0;
     for (int i = 0; rc == 0 && i < PURGE_NTABS; i++) {
         const struct purge_tab *pt = &purge_tabs[i];
+        if (scope_only && !in_scope(pt, o->images_only))
+            continue;
         struct purge_table_preview *tp = &out->t[out->ntables++];
         snprintf(tp->table, sizeof(tp->table), "%s", pt->name);
         tp->in_scope = in_scope(pt, o->images_only);
@@ -232,7 +236,7 @@ int purge_preview(struct emc_ctx *ctx, const struct purge_opts *o, time_t now,
     if (rc == 0)
         rc = check_db(ctx, err);
     if (rc == 0)
-        rc = preview_inner(ctx, o, now, out, err);
+        rc = preview_inner(ctx, o, now, false, out, err);
     return rc;
 }
 
@@ -250,7 +254,7 @@ static int dry_run(struct emc_ctx *ctx, const struct purge_opts *o, time_t now,
                    struct purge_result *res, struct emc_error *err)
 {
     struct purge_preview pv = {0};
-    int rc = preview_inner(ctx, o, now, &pv, err);
+    int rc = preview_inner(ctx, o, now, true, &pv, err);
     for (int i = 0, k = 0; rc == 0 && i < pv.ntables; i++) {
         if (!pv.t[i].in_scope)
             continue;
