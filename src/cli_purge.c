@@ -390,16 +390,15 @@ static int run(struct cli *cli, int argc, char **argv, bool images_only)
     int rc = parse_args(cli, argc, argv, &pa);
     if (rc)
         return rc < 0 ? 0 : rc;
-    struct purge_opts po = {
-        .age_in_days = pa.have_age ? (pa.age > LONG_MAX   ? LONG_MAX
-                                      : pa.age < LONG_MIN ? LONG_MIN
-                                                          : (long)pa.age)
-                                   : (images_only ? 180 : 30),
-        .max_rows = pa.have_max ? (int64_t)pa.max_rows : 100,
-        .images_only = images_only,
-        .sleep_s = pa.sleep_s,
-        .dry_run = pa.dry_run,
-    };
+    /* the reference's defaults (no database yet: batching is settled once it is open) */
+    struct purge_opts po;
+    purge_default_opts(NULL, images_only, &po);
+    if (pa.have_age)
+        po.age_in_days = pa.age > LONG_MAX ? LONG_MAX : pa.age < LONG_MIN ? LONG_MIN : (long)pa.age;
+    if (pa.have_max)
+        po.max_rows = (int64_t)pa.max_rows;
+    po.sleep_s = pa.sleep_s;
+    po.dry_run = pa.dry_run;
     time_t now = time(NULL); /* one clock for validation, preview and delete */
     struct emc_error err;
     emc_error_clear(&err);
