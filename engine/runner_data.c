@@ -30,7 +30,7 @@ int emc_data_pending(struct emc_ctx *ctx, int rev, int64_t *pending, struct emc_
 
 /* A window batch file (a line "-- emc:window TABLE.COLUMN") migrates the rows whose key lies in
  * a window of at most :batch keys, :lo <= key <= :hi, the windows walking the key in order: the
- * runner finds each window's first and last keys, puts them in the statements as literals, and
+ * runner finds each window's first and last keys, passes them to the statements as parameters, and
  * runs every statement in each batch, until no key is left. The cost
  * of a batch does not grow as the migration goes on (a batch that looks for rows still to
  * migrate steps over the rows already done, or over their dead index entries). When a pass
