@@ -43,8 +43,11 @@ const char *purge_image_free_sql(char *buf, size_t n, const char *alias);
 /* purge_is_fk_error: whether err is a foreign-key violation on any backend. */
 bool purge_is_fk_error(const struct emc_error *err);
 
-/* purge_count_blocked: *n = images with deleted_at < cutoff that a child row references. */
-int purge_count_blocked(struct emc_ctx *ctx, const char *cutoff, int64_t *n, struct emc_error *err);
+/* purge_count_blocked: *n = images with deleted_at < cutoff that a child row references; with
+ * keep_cutoff, only child rows that a purge with that cutoff keeps (deleted_at NULL or not
+ * before it) count. Each backend gets the form it runs fastest. */
+int purge_count_blocked(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
+                        int64_t *n, struct emc_error *err);
 
 /* purge_exec_table: delete what o selects from table pt (rows with deleted_at < cutoff, oldest
  * first, at most o->max_rows, blocked images left alone), logging the reference's two lines.

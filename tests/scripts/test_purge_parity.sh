@@ -100,6 +100,26 @@ for b in $(backends); do
     # --- images still referenced by live rows: the reference fails or orphans, we skip -------
     R=$(fresh "$b" purge_blk_ref --blocked-share 0.05)
     E=$(fresh "$b" purge_blk_emc --blocked-share 0.05)
+    # db purge's preview on this backend: the age buckets and the images that rows this purge
+    # keeps (deleted_at NULL or not before the cutoff) still reference, each as SQL counts it
+    "$EMC_BIN" --database-url "$E" --json db purge --preview --age_in_days 30 > "$WORK/pv.json" \
+        2> "$WORK/pv.err"
+    expect_eq "$b: db purge --preview succeeds ($(head -c 300 "$WORK/pv.err"))" 0 "$?"
+    pv() { python3 -c "import json,sys; t={x['table']: x for x in json.load(sys.stdin)['tables']}; print($1)" < "$WORK/pv.json"; }
+    cutoff=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["cutoff"])' < "$WORK/pv.json")
+    edges=$(python3 -c "import datetime as d,sys; c=d.datetime.strptime(sys.argv[1], '%Y-%m-%d %H:%M:%S'); now=c+d.timedelta(days=30); print('|'.join((now-d.timedelta(days=k)).strftime('%Y-%m-%d %H:%M:%S') for k in (30, 90, 180, 365)))" "$cutoff")
+    IFS="|" read -r e30 e90 e180 e365 <<< "$edges"
+    d="deleted_at"
+    expect_eq "$b: preview's image_properties buckets are SQL's" \
+        "$(sql "$b" "$E" "SELECT SUM(CASE WHEN $d >= '$e30' THEN 1 ELSE 0 END), SUM(CASE WHEN $d < '$e30' AND $d >= '$e90' THEN 1 ELSE 0 END), SUM(CASE WHEN $d < '$e90' AND $d >= '$e180' THEN 1 ELSE 0 END), SUM(CASE WHEN $d < '$e180' AND $d >= '$e365' THEN 1 ELSE 0 END), SUM(CASE WHEN $d < '$e365' THEN 1 ELSE 0 END), SUM(CASE WHEN $d < '$cutoff' THEN 1 ELSE 0 END) FROM image_properties" | tr '\t' ' ')" \
+        "$(pv "' '.join(map(str, t['image_properties']['buckets'] + [t['image_properties']['eligible']]))")"
+    keep="AND (c.deleted_at IS NULL OR c.deleted_at >= '$cutoff')"
+    kept_refs="EXISTS (SELECT 1 FROM image_properties c WHERE c.image_id = i.id $keep) OR EXISTS (SELECT 1 FROM image_tags c WHERE c.image_id = i.id $keep) OR EXISTS (SELECT 1 FROM image_locations c WHERE c.image_id = i.id $keep) OR EXISTS (SELECT 1 FROM image_members c WHERE c.image_id = i.id $keep)"
+    kept_blocked=$(pv "t['images']['blocked']")
+    expect_eq "$b: db purge's preview counts the images that kept rows reference" \
+        "$(sql "$b" "$E" "SELECT COUNT(*) FROM images i WHERE i.deleted_at < '$cutoff' AND ($kept_refs)")" \
+        "$kept_blocked"
+    check "$b: some images are blocked by kept rows ($kept_blocked)" [ "$kept_blocked" -gt 0 ]
     "$EMC_BIN" --database-url "$R" db purge --age_in_days 10 --max_rows -1 > /dev/null 2>&1
     "$EMC_BIN" --database-url "$E" db purge --age_in_days 10 --max_rows -1 > /dev/null 2>&1
     "$EMC_BIN" --database-url "$E" --json db purge_images_table --age_in_days 30 --max_rows -1 \
