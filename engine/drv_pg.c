@@ -2,8 +2,8 @@
  *
  * Connections: PQconnectdbParams with connect_timeout (libpq's floor is 2 s), TCP keepalives,
  * application_name "glance-emc", client_encoding UTF8, and the URL's query options passed on as
- * libpq keywords (sslmode=..., host=/socket/dir). Notices (DROP ... IF EXISTS skipping, unlock
- * warnings) are swallowed: the engine never prints.
+ * libpq keywords (sslmode=..., host=/socket/dir); then `SET jit = off` for the session. Notices
+ * (DROP ... IF EXISTS skipping, unlock warnings) are swallowed: the engine never prints.
  *
  * query rewrites the engine's '?' placeholders to $1..$n outside quotes, comments and
  * dollar-quoted strings, and sends the values as untyped text (the server infers each type
@@ -241,6 +241,12 @@ static int pg_connect(struct db_conn **out, const struct dburl *url, int connect
         return rc;
     }
     PQsetNoticeProcessor(c->pg, pg_notice_ignore, NULL);
+    /* no JIT compilation (PostgreSQL 11 and later): it costs 50 to 70 ms of compiling per
+     * statement that the planner deems large, and none of ours runs long enough to win it back:
+     * at 1M images the purge preview's scans took 0.3 to 0.5 s longer with it. A failure here
+     * changes nothing but speed, so it is not reported. */
+    if (PQserverVersion(c->pg) >= 110000)
+        PQclear(PQexec(c->pg, "SET jit = off"));
     *out = c;
     return 0;
 }
