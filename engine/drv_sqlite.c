@@ -5,7 +5,8 @@
  * begin transactions with BEGIN IMMEDIATE so a writer waits for the lock up front instead of
  * failing on a lock upgrade. exec runs every ';'-separated statement of its text; query runs
  * exactly one. The advisory lock is an flock() on "<database>.emc-lock" (per open file, so two
- * connections in one process exclude each other too); an in-memory database always gets it. */
+ * connections in one process exclude each other too); an in-memory database always gets it.
+ * Reads go through a memory map of up to 2 GB (PRAGMA mmap_size). */
 #include "driver.h"
 
 #include <errno.h>
@@ -198,6 +199,13 @@ static int sqlite_connect(struct db_conn **out, const struct dburl *url, int con
         emc_error_prefix(err, "cannot use SQLite database %s", memory ? ":memory:" : path);
         sqlite_close(c);
         return rc;
+    }
+    /* read pages through a memory map (as large as the library allows; writes still go through
+     * write()): a scan then costs no read() call per page, which at 1M images halved the purge
+     * preview's scans. Speed only: a library built without mmap ignores it. */
+    if (!memory) {
+        struct emc_error ignored;
+        sqlite_run_simple(c, "PRAGMA mmap_size = 2147418112", &ignored);
     }
     *out = c;
     return 0;
