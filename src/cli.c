@@ -256,9 +256,9 @@ int cli_resolve_url(struct cli *cli)
 static void cb_log(void *ud, int level, const char *line)
 {
     struct cli *cli = ud;
-    end_bar(cli);
     if (level == EMC_LOG_DEBUG && !cli->debug)
-        return;
+        return; /* before end_bar: a hidden line must not break the progress bar */
+    end_bar(cli);
     static const char *const names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
     char red[1100];
     dburl_redact_text(line, red, sizeof(red));
