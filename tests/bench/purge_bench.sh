@@ -14,6 +14,10 @@
 # inserts and updates rows in a loop and times each transaction. Also timed: glance-emc's
 # --preview of both commands on the untouched copy.
 #
+# BENCH_SEEDED=NAME: instead of seeding, use the database NAME already seeded by seed.py (the
+# same name on each server; on SQLite, the file NAME), which the benchmark reads and never
+# changes: at 1M images seeding takes about 16 minutes per backend.
+#
 # Servers: those of the environment (EMC_PG_URL... from tests/servers.sh's env file), else the
 # script starts its own in a temporary folder and stops them at the end. EMC_BIN: the binary
 # to measure (default: a RelWithDebInfo build in build-bench/, made if missing).
@@ -81,10 +85,11 @@ clone() {
 }
 
 writer_start() { rm -f "$WORK/stop"; /usr/bin/python3 "$WRITER" "$1" "$WORK/stop" > "$WORK/writer.json" & WPID=$!; sleep 1; }
-writer_stop() { # sets WRES to "p99 max count"
+writer_stop() { # sets WRES to "p99 max failed" ("- - -" if the writer died)
     touch "$WORK/stop"
     wait "$WPID"
-    WRES=$(json "$WORK/writer.json" "'%s %s %s' % (d['p99_ms'], d['max_ms'], d['count'])")
+    WRES=$(json "$WORK/writer.json" "'%s %s %s' % (d['p99_ms'], d['max_ms'], d['failed'])" 2> /dev/null) ||
+        WRES="- - -"
 }
 
 # ref_longest LOG: the longest gap between a "Purging ..." line and its "Deleted ..." line
@@ -137,12 +142,21 @@ printf '%s\n' "purge benchmark: $N images per backend, $(nproc) cores, $(date -u
 RESULTS=$WORK/results
 : > "$RESULTS"
 for b in $BACKENDS; do
-    echo "== $b: seeding $N images" >&2
-    S=$(new_db "$b" bench_src)
-    "$EMC_BIN" --database-url "$S" db sync > /dev/null 2>&1
-    t0=$(now_s)
-    /usr/bin/python3 "$SEEDER" "$S" --images "$N" --seed 42 --now "$NOW" --blocked-share 0 > "$WORK/seed.json"
-    echo "   seeded in $(elapsed "$t0") s: $(cat "$WORK/seed.json")" >&2
+    if [ -n "${BENCH_SEEDED:-}" ]; then
+        case "$b" in
+        sqlite) S="sqlite:///$BENCH_SEEDED" ;;
+        postgresql) S="postgresql://emc:$PW_URL@127.0.0.1:$EMC_PG_PORT/$BENCH_SEEDED" ;;
+        mysql) S="mysql://emc:$PW_URL@127.0.0.1:$EMC_MYSQL_PORT/$BENCH_SEEDED" ;;
+        esac
+        echo "== $b: the seeded database $BENCH_SEEDED" >&2
+    else
+        echo "== $b: seeding $N images" >&2
+        S=$(new_db "$b" bench_src)
+        "$EMC_BIN" --database-url "$S" db sync > /dev/null 2>&1
+        t0=$(now_s)
+        /usr/bin/python3 "$SEEDER" "$S" --images "$N" --seed 42 --now "$NOW" --blocked-share 0 > "$WORK/seed.json"
+        echo "   seeded in $(elapsed "$t0") s: $(cat "$WORK/seed.json")" >&2
+    fi
     E=$(clone "$b" "$S" bench_emc)
     R=$(clone "$b" "$S" bench_ref)
     W=$(clone "$b" "$S" bench_raw)
@@ -158,14 +172,14 @@ for b in $BACKENDS; do
     done
 
     # the writer alone
-    writer_start "$E"; sleep 3; writer_stop; read -r base_p99 base_max base_n <<< "$WRES"
+    writer_start "$E"; sleep 3; writer_stop; read -r base_p99 base_max base_f <<< "$WRES"
 
     # glance-emc, batched (default)
     echo "== $b: glance-emc" >&2
     writer_start "$E"
     t0=$(now_s); "$EMC_BIN" --database-url "$E" --json db purge --age_in_days 30 --max_rows -1 > "$WORK/e1.json" 2> "$WORK/e1.log"; e_p=$(elapsed "$t0")
     t0=$(now_s); "$EMC_BIN" --database-url "$E" --json db purge_images_table --age_in_days 30 --max_rows -1 > "$WORK/e2.json" 2> "$WORK/e2.log"; e_i=$(elapsed "$t0")
-    writer_stop; read -r e_p99 e_max e_n <<< "$WRES"
+    writer_stop; read -r e_p99 e_max e_f <<< "$WRES"
     e_rows=$(json "$WORK/e1.json" "sum(t['deleted'] for t in d['tables'])")
     e_irows=$(json "$WORK/e2.json" "sum(t['deleted'] for t in d['tables'])")
     e_txn=$(python3 -c "import json; print('%.3f' % max(t['longest_txn_s'] for f in ['$WORK/e1.json','$WORK/e2.json'] for t in json.load(open(f))['tables']))")
@@ -176,7 +190,7 @@ for b in $BACKENDS; do
     writer_start "$R"
     t0=$(now_s); ref_manage "$R" db purge --age_in_days 30 --max_rows -1 > "$WORK/r1.log" 2>&1; r_p=$(elapsed "$t0")
     t0=$(now_s); ref_manage "$R" db purge_images_table --age_in_days 30 --max_rows -1 > "$WORK/r2.log" 2>&1; r_i=$(elapsed "$t0")
-    writer_stop; read -r r_p99 r_max r_n <<< "$WRES"
+    writer_stop; read -r r_p99 r_max r_f <<< "$WRES"
     r_rows=$(grep -o 'Deleted [0-9]* row' "$WORK/r1.log" | awk '{s += $2} END {print s + 0}')
     r_irows=$(grep -o 'Deleted [0-9]* row' "$WORK/r2.log" | awk '{s += $2} END {print s + 0}')
     r_txn=$(cat "$WORK/r1.log" "$WORK/r2.log" > "$WORK/r.log"; ref_longest "$WORK/r.log")
@@ -186,13 +200,13 @@ for b in $BACKENDS; do
     writer_start "$W"
     read -r w_p w_txn1 <<< "$(raw_purge "$b" "$W" purge)"
     read -r w_i w_txn2 <<< "$(raw_purge "$b" "$W" images)"
-    writer_stop; read -r w_p99 w_max w_n <<< "$WRES"
+    writer_stop; read -r w_p99 w_max w_f <<< "$WRES"
     w_txn=$(echo "$w_txn1 $w_txn2" | awk '{print ($1 > $2) ? $1 : $2}')
 
     {
-        echo "$b|$rows|glance-emc (batched)|$e_p|$e_rows|$e_i|$e_irows|$e_txn|$e_p99|$e_max|$e_n|$pv1|$pv2|$startup|$base_p99"
-        echo "$b|$rows|glance-manage (reference)|$r_p|$r_rows|$r_i|$r_irows|$r_txn|$r_p99|$r_max|$r_n|||$startup|$base_p99"
-        echo "$b|$rows|raw DELETE in client|$w_p|$e_rows|$w_i|$e_irows|$w_txn|$w_p99|$w_max|$w_n|||$startup|$base_p99"
+        echo "$b|$rows|glance-emc (batched)|$e_p|$e_rows|$e_i|$e_irows|$e_txn|$e_p99|$e_max|$e_f|$pv1|$pv2|$startup|$base_p99"
+        echo "$b|$rows|glance-manage (reference)|$r_p|$r_rows|$r_i|$r_irows|$r_txn|$r_p99|$r_max|$r_f|||$startup|$base_p99"
+        echo "$b|$rows|raw DELETE in client|$w_p|$e_rows|$w_i|$e_irows|$w_txn|$w_p99|$w_max|$w_f|||$startup|$base_p99"
     } >> "$RESULTS"
 done
 
@@ -203,8 +217,8 @@ by = {}
 for r in rows:
     by.setdefault(r[0], []).append(r)
 hdr = ('backend', 'tool', 'purge s', 'rows/s', 'vs ref', 'vs raw', 'images s', 'vs ref',
-       'longest txn s', 'writer p99 ms', 'writer max ms')
-fmt = '%-10s %-26s %8s %9s %7s %7s %8s %7s %13s %13s %13s'
+       'longest txn s', 'writer p99 ms', 'writer max ms', 'failed')
+fmt = '%-10s %-26s %8s %9s %7s %7s %8s %7s %13s %13s %13s %6s'
 print(fmt % hdr)
 for b, rs in by.items():
     emc, ref, raw = rs
@@ -212,10 +226,11 @@ for b, rs in by.items():
         p, n, i = float(r[3]), int(r[4] or 0), float(r[5])
         print(fmt % (b, r[2], '%.2f' % p, '%.0f' % (n / p if p else 0),
                      '%.2fx' % (float(ref[3]) / p), '%.2fx' % (float(raw[3]) / p),
-                     '%.2f' % i, '%.2fx' % (float(ref[5]) / i if i else 0), r[7], r[8], r[9]))
+                     '%.2f' % i, '%.2fx' % (float(ref[5]) / i if i else 0), r[7], r[8], r[9], r[10]))
     print('%-10s   %s rows in all; deleted %s + %s images (reference: %s + %s); preview: purge %s s, '
           'purge_images_table %s s; reference start-up %s s; writer alone p99 %s ms'
           % ('', emc[1], emc[4], emc[6], ref[4], ref[6], emc[11], emc[12], emc[13], emc[14]))
 print('vs ref / vs raw: their time divided by this row\'s (above 1: this row is faster). '
-      'Wall times include start-up.')
+      'Wall times include start-up. failed: the writer\'s transactions that the database failed '
+      '(a lock wait that ran out); -: the writer died.')
 PY
