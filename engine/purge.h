@@ -31,7 +31,9 @@ struct purge_opts {
     bool dry_run;        /* count what would go, delete nothing */
     double target_txn_s; /* batched mode: > 0 = adapt the batch size (from batch_size, within
                             PURGE_BATCH_MIN..PURGE_BATCH_MAX) so a transaction takes about this
-                            long; 0 = keep batch_size */
+                            long, and end a batch early (between its statements of 1000 keys)
+                            once it has held its transaction 1.5 times this long; 0 = keep
+                            batch_size */
 };
 
 #define PURGE_BATCH_MIN 100

@@ -477,12 +477,17 @@ static int delete_range(struct emc_ctx *ctx, const struct purge_tab *pt, const c
 }
 
 /* one batch: keys [from, to) in one transaction, as one key range or in statements of
- * KEYS_PER_STMT keys */
+ * KEYS_PER_STMT keys. With max_hold_s > 0 the batch ends early, committing what it has deleted,
+ * once it has held its transaction that long: a batch sized from its predecessors' rate can
+ * still meet a slow moment of the server (at 1M images on MariaDB one batch sized for 0.2 s
+ * took 0.61 s). *end = the key after the last one done. */
 static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const struct keylist *k,
-                        size_t from, size_t to, bool by_range, const char *cutoff, int64_t *deleted,
-                        double *txn_s, struct emc_error *err)
+                        size_t from, size_t to, bool by_range, const char *cutoff,
+                        double max_hold_s, size_t *end, int64_t *deleted, double *txn_s,
+                        struct emc_error *err)
 {
     *deleted = 0;
+    *end = to;
     int rc = db_begin(ctx->conn, err);
     double t0 = runner_now(); /* the lock is held from here (SQLite's BEGIN may have waited) */
     if (rc == 0 && by_range) {
@@ -494,6 +499,10 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         int64_t a = 0;
         rc = delete_keys(ctx, pt, k, s, e, cutoff, &a, err);
         *deleted += a;
+        if (rc == 0 && e < to && max_hold_s > 0 && runner_now() - t0 >= max_hold_s) {
+            *end = e;
+            break;
+        }
     }
     if (rc == 0)
         rc = db_commit(ctx->conn, err);
@@ -566,7 +575,8 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         e = i + bs < k.n ? i + bs : k.n;
         int64_t del = 0;
         double txn = 0;
-        rc = delete_batch(ctx, pt, &k, i, e, by_range, cutoff, &del, &txn, err);
+        rc = delete_batch(ctx, pt, &k, i, e, by_range, cutoff, 1.5 * o->target_txn_s, &e, &del,
+                          &txn, err);
         if (txn > tr->longest_txn_s)
             tr->longest_txn_s = txn;
         if (rc < 0)

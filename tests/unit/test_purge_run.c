@@ -249,6 +249,33 @@ static void test_batch_size_adapts(void **state)
     emc_close(ctx);
 }
 
+/* a batch that has held its transaction 1.5 times the target commits after its current
+ * statement of 1000 keys: the first batch of 2500 keys stops at 1000 */
+static void test_batch_ends_early(void **state)
+{
+    (void)state;
+    struct pf_capture cap;
+    struct purge_result res;
+    struct emc_ctx *ctx = pf_open_copy(&cap);
+    many_properties(ctx, 3000);
+    struct purge_opts o = opts(30, -1, 2500);
+    o.target_txn_s = 1e-9;
+    assert_int_equal(run(ctx, o, &res), 0);
+    const struct purge_table_result *t = pf_result_row(&res, "image_properties");
+    assert_int_equal(t->deleted, 3000);
+    assert_int_equal(t->max_batch, 1000);
+    assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM image_properties"), 0);
+    emc_close(ctx);
+    /* a fixed size (no target) is never cut */
+    ctx = pf_open_copy(&cap);
+    many_properties(ctx, 3000);
+    assert_int_equal(run(ctx, opts(30, -1, 2500), &res), 0);
+    t = pf_result_row(&res, "image_properties");
+    assert_int_equal(t->batches, 2);
+    assert_int_equal(t->max_batch, 2500);
+    emc_close(ctx);
+}
+
 static void test_images_skip_blocked(void **state)
 {
     (void)state;
@@ -385,6 +412,7 @@ int main(void)
         cmocka_unit_test(test_batched_same_rows_with_progress),
         cmocka_unit_test(test_stop_between_batches),
         cmocka_unit_test(test_batch_size_adapts),
+        cmocka_unit_test(test_batch_ends_early),
         cmocka_unit_test(test_images_skip_blocked),
         cmocka_unit_test(test_fk_failure_words_and_rollback),
         cmocka_unit_test(test_dry_run_and_sql_only),
