@@ -351,10 +351,16 @@ static void keylist_free(struct keylist *k)
 }
 
 /* sqlite_order: the column (of the inner query below) whose order the batches follow, or NULL
- * for primary-key order. On SQLite, the image child tables go in image_id order: SQLite journals
- * and rewrites every page a transaction changes, indexes included, so a batch costs the pages
- * it touches, and walking image_id keeps the pages of the two image_id indexes (and the rows of
- * one image, written together) in few batches (a quarter faster than key order at 100k images).
+ * for primary-key order. SQLite journals and rewrites every page a transaction changes, indexes
+ * included, so a batch costs the pages it touches, and the order to follow is the one most of
+ * the table's pages follow:
+ * - the image child tables go in image_id order, which keeps the pages of the two image_id
+ *   indexes (and the rows of one image, written together) in few batches (a quarter faster than
+ *   key order at 100k images);
+ * - the tables keyed by a UUID (images, tasks, task_info) go in rowid order: key order scatters
+ *   every batch over the table and over the indexes that follow insertion order (deleted,
+ *   created_at, updated_at): purge_images_table at 100k images took 3.3 to 3.8 s instead of
+ *   4.4 to 5.4 s.
  * PostgreSQL and MariaDB do best with primary-key ranges. */
 static const char *sqlite_order(const struct emc_ctx *ctx, const struct purge_tab *pt)
 {
@@ -362,6 +368,8 @@ static const char *sqlite_order(const struct emc_ctx *ctx, const struct purge_ta
         return NULL;
     if (pt->kind == PURGE_TAB_PLAIN && strcmp(pt->name, "tasks") != 0)
         return "x.image_id";
+    if (!pt->int_key)
+        return "x.rowid";
     return NULL;
 }
 

@@ -178,7 +178,7 @@ expect_eq "dry run counts what the preview counts" \
 C=$(copy ctrlc)
 "$EMC_BIN" --database-url "$C" --json db purge --preview --max_rows -1 > "$WORK/pv.json"
 cutoff=$(py "d['cutoff']")
-sql sqlite "$C" "SELECT ti.task_id FROM task_info ti JOIN tasks t ON t.id = ti.task_id WHERE t.deleted_at < '$cutoff' ORDER BY ti.task_id" > "$WORK/ti_order"
+sql sqlite "$C" "SELECT ti.task_id FROM task_info ti JOIN tasks t ON t.id = ti.task_id WHERE t.deleted_at < '$cutoff' ORDER BY ti.rowid" > "$WORK/ti_order"
 check "enough task_info rows for several batches" [ "$(wc -l < "$WORK/ti_order")" -gt 12 ]
 sql sqlite "$C" "SELECT task_id FROM task_info ORDER BY 1" > "$WORK/ti_before"
 "$EMC_BIN" --database-url "$C" --batch-size 3 db purge --max_rows -1 --sleep 0.4 > "$WORK/c.out" 2> "$WORK/c.err" &
@@ -194,7 +194,7 @@ check "Ctrl-C: summary has task_info" grep -q "^task_info " "$WORK/c.out"
 sql sqlite "$C" "SELECT task_id FROM task_info ORDER BY 1" > "$WORK/ti_after"
 gone=$(comm -23 "$WORK/ti_before" "$WORK/ti_after" | wc -l)
 check "Ctrl-C: some but not all rows deleted ($gone)" [ "$gone" -gt 0 -a "$gone" -lt "$(wc -l < "$WORK/ti_order")" ]
-expect_eq "Ctrl-C: the rows deleted are whole batches of the chosen ones, in key order" \
+expect_eq "Ctrl-C: the rows deleted are whole batches of the chosen ones, in rowid order" \
     "$(head -n "$gone" "$WORK/ti_order" | sort)" \
     "$(comm -23 "$WORK/ti_before" "$WORK/ti_after")"
 expect_eq "Ctrl-C: the summary counts them" "$gone" "$(awk '$1 == "task_info" {print $2}' "$WORK/c.out")"
