@@ -177,6 +177,20 @@ int db_rollback(struct db_conn *c, struct emc_error *err)
     return db_drv(c)->rollback(c, err);
 }
 
+bool db_has_probe(const struct db_conn *c)
+{
+    return db_drv(c)->set_probe != NULL;
+}
+
+int db_set_probe(struct db_conn *c, const char *name, db_probe_fn probe, void *ud,
+                 struct emc_error *err)
+{
+    if (!db_drv(c)->set_probe)
+        return emc_error_set(err, EMC_E_OTHER, "the %s driver cannot call client code from SQL",
+                             db_drv(c)->name);
+    return db_drv(c)->set_probe(c, name, probe, ud, err);
+}
+
 struct int_ud {
     int64_t v;
     bool found;

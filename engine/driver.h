@@ -52,6 +52,10 @@ typedef int (*db_row_cb)(void *ud, int ncols, char *const *vals, char *const *na
 
 struct db_conn; /* each driver's own; begins with struct db_conn_base */
 
+/* A probe: client code that SQL calls once per value (db_set_probe): the value's n bytes as
+ * text in, an integer out. */
+typedef int64_t (*db_probe_fn)(void *ud, const char *s, size_t n);
+
 struct db_conn_base {
     const struct db_driver *drv;
     int64_t last_affected;
@@ -95,6 +99,12 @@ struct db_driver {
     /* set_lock_timeout: make lock waits of later statements give up after ms milliseconds
      * (0 = backend default). A backend without the facility returns 0 and does nothing. */
     int (*set_lock_timeout)(struct db_conn *c, int ms, struct emc_error *err);
+
+    /* set_probe: make the SQL function name(x) of this connection return probe(ud, x as text)
+     * for a non-NULL x and 0 for NULL; probe NULL removes it. NULL for a backend that cannot
+     * call client code from SQL (the servers). */
+    int (*set_probe)(struct db_conn *c, const char *name, db_probe_fn probe, void *ud,
+                     struct emc_error *err);
 };
 
 /* db_driver_for: the driver for a backend (the fake one only in test builds that link it). */
@@ -113,6 +123,13 @@ int db_query(struct db_conn *c, const char *sql, const struct db_param *params, 
 int db_begin(struct db_conn *c, struct emc_error *err);
 int db_commit(struct db_conn *c, struct emc_error *err);
 int db_rollback(struct db_conn *c, struct emc_error *err);
+
+/* db_has_probe: whether the connection's backend can call client code from SQL. */
+bool db_has_probe(const struct db_conn *c);
+
+/* db_set_probe: the driver's set_probe; EMC_E_OTHER for a backend without one. */
+int db_set_probe(struct db_conn *c, const char *name, db_probe_fn probe, void *ud,
+                 struct emc_error *err);
 
 /* db_query_int: run a query returning one integer in its first column of its first row;
  * *out = 0 and *found = false when there is no row (found may be NULL). */

@@ -445,6 +445,46 @@ static int sqlite_set_lock_timeout(struct db_conn *c, int ms, struct emc_error *
     return sqlite_set_busy(c, ms > 0 ? ms : SQLITE_DEFAULT_BUSY_MS, err);
 }
 
+struct probe {
+    db_probe_fn fn;
+    void *ud;
+};
+
+static void sqlite_probe_call(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    const struct probe *p = sqlite3_user_data(cx);
+    if (argc != 1 || sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_int64(cx, 0);
+        return;
+    }
+    const unsigned char *t = sqlite3_value_text(argv[0]);
+    if (!t) {
+        sqlite3_result_error_nomem(cx);
+        return;
+    }
+    int n = sqlite3_value_bytes(argv[0]);
+    sqlite3_result_int64(cx, p->fn(p->ud, (const char *)t, (size_t)n));
+}
+
+static int sqlite_set_probe(struct db_conn *c, const char *name, db_probe_fn fn, void *ud,
+                            struct emc_error *err)
+{
+    emc_error_clear(err);
+    struct probe *p = NULL;
+    if (fn) {
+        p = malloc(sizeof(*p));
+        if (!p)
+            return emc_error_set(err, EMC_E_NOMEM, "out of memory");
+        *p = (struct probe){fn, ud};
+    }
+    /* SQLITE_DIRECTONLY: callable from the engine's own statements, never from a trigger or
+     * view of the database. SQLite frees p with the function: when it is replaced or removed,
+     * when the connection closes, or at once if this call fails. */
+    int rc = sqlite3_create_function_v2(c->db, name, 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, p,
+                                        fn ? sqlite_probe_call : NULL, NULL, NULL, free);
+    return rc == SQLITE_OK ? 0 : sqlite_fail(c, rc, false, err);
+}
+
 const struct db_driver db_driver_sqlite = {
     .name = "sqlite",
     .caps =
@@ -467,4 +507,5 @@ const struct db_driver db_driver_sqlite = {
     .lock_try = sqlite_lock_try,
     .lock_release = sqlite_lock_release,
     .set_lock_timeout = sqlite_set_lock_timeout,
+    .set_probe = sqlite_set_probe,
 };

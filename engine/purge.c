@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver.h"
+#include "idset.h"
 #include "journal.h"
 #include "purge_exec.h"
 
@@ -160,7 +162,99 @@ struct bounds {
     bool images_only; /* purge_images_table: every child row blocks (none is purged first) */
     char cutoff[32];
     char edge[PURGE_NBUCKETS - 1][32]; /* now - 30, 90, 180, 365 days */
+    /* with a backend that calls client code from SQL (SQLite): the images deleted before the
+     * cutoff, which the child tables' scans mark when a row that stays references them */
+    struct idset *eligible;
 };
+
+#define PROBE_FN "emc_purge_blocks"
+
+static int64_t probe_mark(void *ud, const char *s, size_t n)
+{
+    return idset_mark(ud, s, n);
+}
+
+struct add_ids {
+    struct idset *set;
+    bool oom;
+};
+
+static int add_id_cb(void *ud, int ncols, char *const *vals, char *const *names)
+{
+    (void)names;
+    struct add_ids *a = ud;
+    if (ncols >= 1 && vals[0] && idset_add(a->set, vals[0], strlen(vals[0])) < 0)
+        a->oom = true;
+    return a->oom;
+}
+
+/* eligible_begin: for `db purge`'s preview on a backend with probes (SQLite), bd->eligible =
+ * the images deleted before the cutoff, and the probe that marks them registered. The images
+ * row's blocked count is then the marked members once the child tables are scanned: a pass
+ * over the kept rows of each child table (mark_kept_refs), where the four EXISTS per eligible
+ * image read every child row of each again through the image_id indexes. At 1M images on
+ * SQLite the preview took 4.7 s instead of 8.0 to 9.2 s. purge_images_table's preview keeps
+ * its anti-join: with every child row blocking, marking took 6.0 s against 3.8 s. */
+static int eligible_begin(struct emc_ctx *ctx, struct bounds *bd, struct emc_error *err)
+{
+    if (bd->images_only || !db_has_probe(ctx->conn))
+        return 0;
+    bd->eligible = idset_new();
+    if (!bd->eligible)
+        return emc_error_set(err, EMC_E_NOMEM, "out of memory");
+    struct db_param p = DBP_S(bd->cutoff);
+    struct add_ids a = {bd->eligible, false};
+    int rc = db_query(ctx->conn, "SELECT id FROM images WHERE deleted_at < ?", &p, 1, add_id_cb, &a,
+                      NULL, err);
+    if (rc == 0 && a.oom)
+        rc = emc_error_set(err, EMC_E_NOMEM, "out of memory reading the eligible images");
+    if (rc == 0)
+        rc = db_set_probe(ctx->conn, PROBE_FN, probe_mark, bd->eligible, err);
+    return rc;
+}
+
+static void eligible_end(struct emc_ctx *ctx, struct bounds *bd)
+{
+    if (!bd->eligible)
+        return;
+    struct emc_error ignored;
+    db_set_probe(ctx->conn, PROBE_FN, NULL, NULL, &ignored);
+    idset_free(bd->eligible);
+    bd->eligible = NULL;
+}
+
+/* mark_kept_refs: mark the eligible images that rows of child table pt staying after the purge
+ * reference: a second pass over the table, the kept rows only. Folding the marking into the
+ * table's first scan made SQLite evaluate every aggregate on every row: 5.9 s for the preview
+ * at 1M images, against 4.7 s with two passes. */
+static int mark_kept_refs(struct emc_ctx *ctx, const struct purge_tab *pt, const struct bounds *bd,
+                          struct emc_error *err)
+{
+    char kept[112], sql[300];
+    snprintf(sql, sizeof(sql), "SELECT SUM(" PROBE_FN "(x.image_id)) FROM %s x WHERE %s", pt->name,
+             purge_kept_sql(kept, sizeof(kept), "x", NULL, strcmp(ctx->dialect, "sqlite") == 0));
+    struct db_param p = DBP_S(bd->cutoff);
+    int64_t refs = 0; /* the kept rows that reference eligible images: not needed */
+    return db_query_int(ctx->conn, sql, &p, 1, &refs, NULL, err);
+}
+
+static bool is_image_child(const struct purge_tab *pt)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(pt->name, purge_image_children[i]) == 0)
+            return true;
+    return false;
+}
+
+/* cmp_col: x.deleted_at as the scans compare it with a timestamp parameter. On SQLite, as
+ * +x.deleted_at: the column's NUMERIC affinity makes SQLite try to turn the text parameter
+ * into a number at every comparison (sqlite3AtoF, 7% of a preview's time); the unary plus
+ * drops the affinity, and both sides compare as the text they are stored as, with the same
+ * result (the biggest table's scan: 0.89 s instead of 1.07 s at 1M images). */
+static const char *cmp_col(const struct emc_ctx *ctx)
+{
+    return strcmp(ctx->dialect, "sqlite") == 0 ? "+x.deleted_at" : "x.deleted_at";
+}
 
 /* scan_table: one aggregate query over the table's soft-deleted rows */
 static int scan_table(struct emc_ctx *ctx, const struct purge_tab *pt, const struct bounds *bd,
@@ -181,24 +275,31 @@ static int scan_table(struct emc_ctx *ctx, const struct purge_tab *pt, const str
     for (int b = 0; b < PURGE_NBUCKETS - 1; b++)
         p[b] = DBP_S(bd->edge[b]);
     p[PURGE_NBUCKETS - 1] = DBP_S(bd->cutoff);
+    const char *d = cmp_col(ctx);
     char sql[1000];
     snprintf(sql, sizeof(sql),
              "SELECT COUNT(*), COUNT(x.deleted_at), "
-             "SUM(CASE WHEN x.deleted_at >= ? THEN 1 ELSE 0 END), "
-             "SUM(CASE WHEN x.deleted_at >= ? THEN 1 ELSE 0 END), "
-             "SUM(CASE WHEN x.deleted_at >= ? THEN 1 ELSE 0 END), "
-             "SUM(CASE WHEN x.deleted_at >= ? THEN 1 ELSE 0 END), "
+             "SUM(CASE WHEN %s >= ? THEN 1 ELSE 0 END), "
+             "SUM(CASE WHEN %s >= ? THEN 1 ELSE 0 END), "
+             "SUM(CASE WHEN %s >= ? THEN 1 ELSE 0 END), "
+             "SUM(CASE WHEN %s >= ? THEN 1 ELSE 0 END), "
              "MIN(x.deleted_at), "
-             "SUM(CASE WHEN x.deleted_at >= ? THEN 1 ELSE 0 END) "
+             "SUM(CASE WHEN %s >= ? THEN 1 ELSE 0 END) "
              "FROM %s WHERE x.deleted_at IS NOT NULL OR x.deleted",
-             from);
+             d, d, d, d, d, from);
     int rc = db_query(ctx->conn, sql, p, PURGE_NBUCKETS, scan_cb, tp, NULL, err);
-    /* the images row's blocked count is a query of its own: the form that is fastest differs
-     * by backend (purge_count_blocked) */
-    if (rc == 0 && pt->kind == PURGE_TAB_IMAGES && tp->eligible > 0)
-        rc = purge_count_blocked(ctx, bd->cutoff, bd->images_only ? NULL : bd->cutoff, &tp->blocked,
-                                 err);
-    return rc;
+    if (rc == 0 && bd->eligible && is_image_child(pt))
+        rc = mark_kept_refs(ctx, pt, bd, err);
+    if (rc < 0 || pt->kind != PURGE_TAB_IMAGES || tp->eligible == 0)
+        return rc;
+    /* the images row's blocked count: the marked members after the child tables' scans, or a
+     * query of its own, in the form that is fastest on the backend (purge_count_blocked) */
+    if (bd->eligible) {
+        tp->blocked = (int64_t)idset_marked(bd->eligible);
+        return 0;
+    }
+    return purge_count_blocked(ctx, bd->cutoff, bd->images_only ? NULL : bd->cutoff, &tp->blocked,
+                               err);
 }
 
 static int64_t capped(int64_t n, int64_t max_rows)
@@ -215,7 +316,8 @@ static int preview_inner(struct emc_ctx *ctx, const struct purge_opts *o, time_t
     purge_cutoff(now, o->age_in_days, bd.cutoff, sizeof(bd.cutoff));
     for (int b = 0; b < PURGE_NBUCKETS - 1; b++)
         purge_cutoff(now, bucket_days[b], bd.edge[b], sizeof(bd.edge[b]));
-    int rc = 0;
+    /* the marking pass needs every child table scanned before images: a whole preview */
+    int rc = scope_only ? 0 : eligible_begin(ctx, &bd, err);
     for (int i = 0; rc == 0 && i < PURGE_NTABS; i++) {
         const struct purge_tab *pt = &purge_tabs[i];
         if (scope_only && !in_scope(pt, o->images_only))
@@ -227,6 +329,7 @@ static int preview_inner(struct emc_ctx *ctx, const struct purge_opts *o, time_t
         if (tp->in_scope)
             tp->would_delete = capped(tp->eligible - tp->blocked, o->max_rows);
     }
+    eligible_end(ctx, &bd);
     return rc;
 }
 

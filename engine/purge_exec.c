@@ -20,7 +20,7 @@ const struct purge_tab purge_tabs[PURGE_NTABS] = {
     {"images", "id", PURGE_TAB_IMAGES, false},
 };
 
-static const char *const image_children[] = {"image_properties", "image_tags", "image_locations",
+const char *const purge_image_children[4] = {"image_properties", "image_tags", "image_locations",
                                              "image_members"};
 
 #define KEYS_PER_STMT 1000 /* keys in one DELETE's IN list; a batch may hold several */
@@ -69,6 +69,17 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
     }
 }
 
+const char *purge_kept_sql(char *buf, size_t n, const char *alias, const char *cutoff,
+                           bool text_cmp)
+{
+    char c[40] = "?";
+    if (cutoff)
+        snprintf(c, sizeof(c), "'%.32s'", cutoff);
+    snprintf(buf, n, "(%s.deleted_at IS NULL OR %s%s.deleted_at >= %s)", alias, text_cmp ? "+" : "",
+             alias, c);
+    return buf;
+}
+
 /* image_refs: the four EXISTS of purge_image_refs_sql joined by OR, or, negated, four NOT
  * EXISTS joined by AND (the same condition, which PostgreSQL plans as anti-joins: NOT (... OR
  * ...) it runs as four probes per image) */
@@ -78,14 +89,14 @@ static const char *image_refs(char *buf, size_t n, const char *alias, const char
     size_t used = 0;
     used += (size_t)snprintf(buf, n, "(");
     for (int i = 0; i < 4 && used < n; i++) {
-        char keep[96] = "";
+        char keep[128] = "", kept[112];
         if (keep_cutoff)
-            snprintf(keep, sizeof(keep), " AND (c.deleted_at IS NULL OR c.deleted_at >= '%s')",
-                     keep_cutoff);
+            snprintf(keep, sizeof(keep), " AND %s",
+                     purge_kept_sql(kept, sizeof(kept), "c", keep_cutoff, false));
         used += (size_t)snprintf(buf + used, n - used,
                                  "%s%sEXISTS (SELECT 1 FROM %s c WHERE c.image_id = %s.id%s)",
                                  i ? (negate ? " AND " : " OR ") : "", negate ? "NOT " : "",
-                                 image_children[i], alias, keep);
+                                 purge_image_children[i], alias, keep);
     }
     if (used < n)
         snprintf(buf + used, n - used, ")");
@@ -130,10 +141,12 @@ static int count_blocked_kept_pg(struct emc_ctx *ctx, const char *cutoff, const 
                                  int64_t *n, struct emc_error *err)
 {
     struct sbuf b = {0};
+    char kept[112];
+    purge_kept_sql(kept, sizeof(kept), "k", NULL, false);
     sb_printf(&b, "SELECT COUNT(*) FROM (SELECT DISTINCT c.image_id FROM (");
     for (int i = 0; i < 4; i++)
-        sb_printf(&b, "%sSELECT image_id FROM %s WHERE deleted_at IS NULL OR deleted_at >= ?",
-                  i ? " UNION ALL " : "", image_children[i]);
+        sb_printf(&b, "%sSELECT image_id FROM %s k WHERE %s", i ? " UNION ALL " : "",
+                  purge_image_children[i], kept);
     sb_printf(&b, ") c JOIN images i ON i.id = c.image_id WHERE i.deleted_at < ?) z");
     if (b.oom) {
         free(b.s);

@@ -29,6 +29,17 @@ struct purge_tab {
  * image_locations, image_members, tasks), then images. */
 extern const struct purge_tab purge_tabs[PURGE_NTABS];
 
+/* purge_image_children: the four tables whose rows reference images (image_id). */
+extern const char *const purge_image_children[4];
+
+/* purge_kept_sql: into buf, the condition that a purge with a cutoff keeps the row alias:
+ * deleted_at NULL or not before the cutoff. cutoff is written inline (a timestamp this module
+ * formatted itself), or as a '?' placeholder when NULL. With text_cmp (SQLite only), the
+ * column is compared as +alias.deleted_at, without its NUMERIC affinity, which spares a
+ * text-to-number attempt per row and gives the same result. Returns buf. */
+const char *purge_kept_sql(char *buf, size_t n, const char *alias, const char *cutoff,
+                           bool text_cmp);
+
 /* purge_image_refs_sql: into buf, a condition true when a row of one of the four image child
  * tables references the image alias.id; with keep_cutoff, only child rows that a purge with
  * that cutoff keeps (deleted_at NULL or >= cutoff; the cutoff is a timestamp this module

@@ -503,6 +503,45 @@ static void t_quote_ident(void **state)
     db_close(c);
 }
 
+static int64_t probe_len(void *ud, const char *s, size_t n)
+{
+    int *calls = ud;
+    (*calls)++;
+    return (int64_t)n + (n && s[0] == 'x' ? 100 : 0);
+}
+
+/* set_probe: SQLite calls client code from SQL (the text of the value, 0 for NULL), never from
+ * a view of the database, and forgets it when asked; the servers have no probe */
+static void t_probe(void **state)
+{
+    struct backend *b = *state;
+    require(b);
+    struct db_conn *c = xconnect(b);
+    struct emc_error err;
+    int calls = 0;
+    if (!is(b, "sqlite")) {
+        assert_false(db_has_probe(c));
+        assert_int_equal(db_set_probe(c, "emc_t", probe_len, &calls, &err), -EMC_E_OTHER);
+        db_close(c);
+        return;
+    }
+    assert_true(db_has_probe(c));
+    assert_int_equal(db_set_probe(c, "emc_t", probe_len, &calls, &err), 0);
+    assert_int_equal(xint(c, "SELECT emc_t('abc') + emc_t(NULL) + emc_t(12345) + emc_t('xy')"),
+                     3 + 0 + 5 + 102);
+    assert_int_equal(calls, 3); /* not for NULL */
+    xexec(c, "CREATE TABLE t_probe (v TEXT)");
+    xexec(c, "INSERT INTO t_probe VALUES ('a'), ('bb'), (NULL)");
+    assert_int_equal(xint(c, "SELECT SUM(emc_t(v)) FROM t_probe"), 3);
+    xexec(c, "CREATE VIEW v_probe AS SELECT emc_t(v) AS n FROM t_probe");
+    int64_t n = 0;
+    assert_true(db_query_int(c, "SELECT SUM(n) FROM v_probe", NULL, 0, &n, NULL, &err) < 0);
+    assert_int_equal(db_set_probe(c, "emc_t", NULL, NULL, &err), 0);
+    assert_int_equal(db_query_int(c, "SELECT emc_t('a')", NULL, 0, &n, NULL, &err), -EMC_E_SYNTAX);
+    assert_int_equal(calls, 5);
+    db_close(c);
+}
+
 static void t_err_syntax(void **state)
 {
     struct backend *b = *state;
@@ -963,6 +1002,7 @@ int main(void)
         ADD(t_err_constraint);
         ADD(t_err_lock_timeout);
         ADD(t_advisory_lock);
+        ADD(t_probe);
         if (is(b, "sqlite")) {
             ADD(t_sqlite_files);
         } else {

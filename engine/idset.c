@@ -1,0 +1,138 @@
+/* idset.c - see idset.h */
+#include "idset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct slot {
+    size_t off; /* key offset in the arena, plus one; 0 = empty slot */
+    uint32_t len;
+    uint32_t hash;
+    bool marked;
+};
+
+struct idset {
+    struct slot *slots;
+    size_t nslots; /* a power of two, at least twice the members */
+    size_t n, nmarked;
+    char *arena;
+    size_t used, cap;
+};
+
+static uint32_t fnv1a(const char *key, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)key[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+struct idset *idset_new(void)
+{
+    struct idset *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->nslots = 1024;
+    s->slots = calloc(s->nslots, sizeof(*s->slots));
+    if (!s->slots) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void idset_free(struct idset *s)
+{
+    if (!s)
+        return;
+    free(s->slots);
+    free(s->arena);
+    free(s);
+}
+
+/* find: the slot holding key, or the empty slot where it would go */
+static struct slot *find(const struct idset *s, const char *key, size_t n, uint32_t h)
+{
+    size_t mask = s->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct slot *sl = &s->slots[i];
+        if (!sl->off)
+            return sl;
+        if (sl->hash == h && sl->len == n && memcmp(s->arena + sl->off - 1, key, n) == 0)
+            return sl;
+    }
+}
+
+static int grow(struct idset *s)
+{
+    size_t nn = s->nslots * 2;
+    struct slot *ns = calloc(nn, sizeof(*ns));
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < s->nslots; i++) {
+        if (!s->slots[i].off)
+            continue;
+        size_t j = s->slots[i].hash & (nn - 1);
+        while (ns[j].off)
+            j = (j + 1) & (nn - 1);
+        ns[j] = s->slots[i];
+    }
+    free(s->slots);
+    s->slots = ns;
+    s->nslots = nn;
+    return 0;
+}
+
+int idset_add(struct idset *s, const char *key, size_t n)
+{
+    if (n > UINT32_MAX)
+        return -1;
+    if ((s->n + 1) * 2 > s->nslots && grow(s) < 0)
+        return -1;
+    uint32_t h = fnv1a(key, n);
+    struct slot *sl = find(s, key, n, h);
+    if (sl->off)
+        return 0;
+    if (s->used + n > s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 65536;
+        while (nc < s->used + n)
+            nc *= 2;
+        char *na = realloc(s->arena, nc);
+        if (!na)
+            return -1;
+        s->arena = na;
+        s->cap = nc;
+    }
+    if (n)
+        memcpy(s->arena + s->used, key, n);
+    *sl = (struct slot){.off = s->used + 1, .len = (uint32_t)n, .hash = h};
+    s->used += n;
+    s->n++;
+    return 0;
+}
+
+int idset_mark(struct idset *s, const char *key, size_t n)
+{
+    if (n > UINT32_MAX)
+        return 0;
+    struct slot *sl = find(s, key, n, fnv1a(key, n));
+    if (!sl->off)
+        return 0;
+    if (!sl->marked) {
+        sl->marked = true;
+        s->nmarked++;
+    }
+    return 1;
+}
+
+size_t idset_size(const struct idset *s)
+{
+    return s->n;
+}
+
+size_t idset_marked(const struct idset *s)
+{
+    return s->nmarked;
+}

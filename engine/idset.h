@@ -1,0 +1,36 @@
+/* idset.h - a set of text keys (image ids) that can be marked: the engine fills it from one
+ * query, SQL run by SQLite marks the members it meets (through a function the driver
+ * registers, db_set_probe), and the engine then counts the marked members.
+ *
+ * Open addressing with linear probing over FNV-1a hashes; keys are copied into one arena.
+ * Not thread-safe: one set belongs to one connection's queries at a time. */
+#ifndef EMC_IDSET_H
+#define EMC_IDSET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct idset;
+
+/* idset_new: an empty set; NULL when out of memory. */
+struct idset *idset_new(void);
+
+/* idset_free: free the set and its keys; NULL is a no-op. */
+void idset_free(struct idset *s);
+
+/* idset_add: add the n bytes at key (a copy is kept), unmarked; adding a member again changes
+ * nothing. Returns 0, or -1 when out of memory (the set is then unchanged). */
+int idset_add(struct idset *s, const char *key, size_t n);
+
+/* idset_mark: mark the member equal to the n bytes at key. Returns 1 if key is a member (marked
+ * now or before), 0 if not. */
+int idset_mark(struct idset *s, const char *key, size_t n);
+
+/* idset_size: the number of members. */
+size_t idset_size(const struct idset *s);
+
+/* idset_marked: the number of marked members. */
+size_t idset_marked(const struct idset *s);
+
+#endif
