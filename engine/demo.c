@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "emc.h"
+#include "journal.h"
 
 #define DAY 86400L
 
@@ -58,13 +59,6 @@ static void hex(struct gen *g, char *buf, int n)
     buf[n] = '\0';
 }
 
-static void stamp(time_t t, char *buf, size_t n)
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static const char *pick(struct gen *g, const char *const *v, int n)
 {
     return v[below(g, n)];
@@ -111,12 +105,12 @@ static const char *child_deleted(struct gen *g, bool img_deleted, time_t img_del
             *leftover = true;
             return NULL;
         }
-        stamp(img_del, buf, n);
+        journal_utc(img_del, buf, n);
         return buf;
     }
     if (chance(g, 6)) {
         long span = (long)((g->now - created) / DAY);
-        stamp(g->now - below(g, span > 1 ? span : 1) * DAY - below(g, DAY), buf, n);
+        journal_utc(g->now - below(g, span > 1 ? span : 1) * DAY - below(g, DAY), buf, n);
         return buf;
     }
     return NULL;
@@ -126,7 +120,7 @@ static int add_children(struct gen *g, const char *id, const char *vis, bool del
                         time_t created, const char *status, struct emc_error *err)
 {
     char cr[32], dl[32], val[160], meta[64];
-    stamp(created, cr, sizeof(cr));
+    journal_utc(created, cr, sizeof(cr));
     int rc = 0;
     bool left;
     /* properties: 2 to 4 distinct names */
@@ -243,10 +237,10 @@ static int add_image(struct gen *g, int i, char owners[][40], struct emc_error *
                          : chance(g, 2) ? "deactivated"
                                         : "active";
     int64_t size = 12582912 + (int64_t)below(g, 8000) * 1048576;
-    stamp(created, cr, sizeof(cr));
-    stamp(updated, up, sizeof(up));
+    journal_utc(created, cr, sizeof(cr));
+    journal_utc(updated, up, sizeof(up));
     if (del)
-        stamp(deleted, dl, sizeof(dl));
+        journal_utc(deleted, dl, sizeof(dl));
     hex(g, sum, 32);
     static const int64_t min_disk[] = {0, 1, 10, 20, 40}, min_ram[] = {0, 512, 1024, 2048};
     struct db_param p[] = {DBP_S(id),
@@ -296,9 +290,9 @@ static int add_task(struct gen *g, char owners[][40], struct emc_error *err)
     time_t deleted = expires + below(g, 3) * DAY;
     if (deleted > g->now)
         deleted = g->now;
-    stamp(created, cr, sizeof(cr));
-    stamp(expires, ex, sizeof(ex));
-    stamp(deleted, dl, sizeof(dl));
+    journal_utc(created, cr, sizeof(cr));
+    journal_utc(expires, ex, sizeof(ex));
+    journal_utc(deleted, dl, sizeof(dl));
     const char *status = pick(g, st, 6);
     struct db_param p[] = {DBP_S(id),         DBP_S(pick(g, types, 2)),
                            DBP_S(status),     DBP_S(owners[below(g, 16)]),

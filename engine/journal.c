@@ -10,12 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
-void journal_now(char *buf, size_t n)
+void journal_utc(time_t t, char *buf, size_t n)
 {
-    time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void journal_now(char *buf, size_t n)
+{
+    journal_utc(time(NULL), buf, n);
 }
 
 static void operator_name(char *buf, size_t n)
@@ -212,68 +216,62 @@ struct holder_ud {
     size_t n;
 };
 
-static int holder_cb(void *ud, int ncols, char *const *vals, char *const *names)
-{
-    (void)names;
-    struct holder_ud *u = ud;
-    if (ncols >= 4)
-        snprintf(u->buf, u->n, "%s pid %s, `db %s`, since %s UTC", vals[0] ? vals[0] : "?",
-                 vals[1] ? vals[1] : "?", vals[2] ? vals[2] : "?", vals[3] ? vals[3] : "?");
-    return 1;
-}
-
-void journal_holder(struct emc_ctx *ctx, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    bool exists = false;
-    struct emc_error e;
-    if (db_table_exists(ctx->conn, "emc_journal", &exists, &e) < 0 || !exists)
-        return;
-    struct holder_ud u = {buf, n};
-    if (db_query(ctx->conn,
-                 "SELECT operator, pid, command, started_at FROM emc_journal WHERE kind = 'run' "
-                 "AND outcome = 'running' ORDER BY id DESC LIMIT 1",
-                 NULL, 0, holder_cb, &u, NULL, &e) < 0)
-        buf[0] = '\0';
-}
-
-struct gone_ud {
-    char op[192];
+/* the newest run the journal says is running */
+struct holder {
+    char op[192], pid_text[24], command[128], since[32];
     long pid;
     bool found;
 };
 
-static int gone_cb(void *ud, int ncols, char *const *vals, char *const *names)
+static int holder_cb(void *ud, int ncols, char *const *vals, char *const *names)
 {
     (void)names;
-    struct gone_ud *u = ud;
-    if (ncols >= 2 && vals[0] && vals[1]) {
-        snprintf(u->op, sizeof(u->op), "%s", vals[0]);
-        u->pid = strtol(vals[1], NULL, 10);
-        u->found = true;
-    }
+    struct holder *h = ud;
+    if (ncols < 4)
+        return 1;
+    snprintf(h->op, sizeof(h->op), "%s", vals[0] ? vals[0] : "?");
+    snprintf(h->pid_text, sizeof(h->pid_text), "%s", vals[1] ? vals[1] : "?");
+    snprintf(h->command, sizeof(h->command), "%s", vals[2] ? vals[2] : "?");
+    snprintf(h->since, sizeof(h->since), "%s", vals[3] ? vals[3] : "?");
+    h->pid = vals[1] ? strtol(vals[1], NULL, 10) : 0;
+    h->found = true;
     return 1;
 }
 
-bool journal_holder_gone(struct emc_ctx *ctx)
+static bool running_holder(struct emc_ctx *ctx, struct holder *h)
 {
+    memset(h, 0, sizeof(*h));
     bool exists = false;
     struct emc_error e;
     if (db_table_exists(ctx->conn, "emc_journal", &exists, &e) < 0 || !exists)
         return false;
-    struct gone_ud u = {.found = false};
     if (db_query(ctx->conn,
-                 "SELECT operator, pid FROM emc_journal WHERE kind = 'run' AND outcome = "
-                 "'running' ORDER BY id DESC LIMIT 1",
-                 NULL, 0, gone_cb, &u, NULL, &e) < 0 ||
-        !u.found || u.pid <= 0)
+                 "SELECT operator, pid, command, started_at FROM emc_journal WHERE kind = 'run' "
+                 "AND outcome = 'running' ORDER BY id DESC LIMIT 1",
+                 NULL, 0, holder_cb, h, NULL, &e) < 0)
+        h->found = false;
+    return h->found;
+}
+
+void journal_holder(struct emc_ctx *ctx, char *buf, size_t n)
+{
+    struct holder h;
+    buf[0] = '\0';
+    if (running_holder(ctx, &h))
+        snprintf(buf, n, "%s pid %s, `db %s`, since %s UTC", h.op, h.pid_text, h.command, h.since);
+}
+
+bool journal_holder_gone(struct emc_ctx *ctx)
+{
+    struct holder h;
+    if (!running_holder(ctx, &h) || h.pid <= 0)
         return false;
     char me[192];
     operator_name(me, sizeof(me));
-    const char *h1 = strrchr(u.op, '@'), *h2 = strrchr(me, '@');
+    const char *h1 = strrchr(h.op, '@'), *h2 = strrchr(me, '@');
     if (!h1 || !h2 || strcmp(h1, h2) != 0)
         return false;
-    return kill((pid_t)u.pid, 0) != 0 && errno == ESRCH;
+    return kill((pid_t)h.pid, 0) != 0 && errno == ESRCH;
 }
 
 struct list_ud {

@@ -10,6 +10,7 @@
 #define EMC_JOURNAL_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "emc.h"
 
@@ -78,6 +79,10 @@ bool journal_holder_gone(struct emc_ctx *ctx);
  * A database without the table yields no rows. */
 int journal_list(struct emc_ctx *ctx, int limit, int (*cb)(void *ud, const struct journal_row *row),
                  void *ud, struct emc_error *err);
+
+/* journal_utc: t as UTC "YYYY-MM-DD HH:MM:SS" into buf (at least 20 bytes), the form every
+ * timestamp the tool writes takes. */
+void journal_utc(time_t t, char *buf, size_t n);
 
 /* journal_now: current UTC time as "YYYY-MM-DD HH:MM:SS" into buf (at least 20 bytes). */
 void journal_now(char *buf, size_t n);

@@ -9,6 +9,7 @@
 #include "idset.h"
 #include "journal.h"
 #include "purge_exec.h"
+#include "runner.h"
 
 #define PURGE_MAX_ROWS 2147483647LL /* the reference's limit: a 4-byte INT */
 
@@ -21,13 +22,6 @@ const char *purge_ossn0075_warning(void)
            "under the id of a purged one that users, scripts or other services still refer to. "
            "Purge images only after a long retention period (purge_images_table defaults to "
            "180 days).";
-}
-
-static void fmt_utc(time_t t, char *buf, size_t n)
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 void purge_default_opts(const struct emc_ctx *ctx, bool images_only, struct purge_opts *o)
@@ -44,7 +38,7 @@ void purge_default_opts(const struct emc_ctx *ctx, bool images_only, struct purg
 
 void purge_cutoff(time_t now, long age_in_days, char *buf, size_t n)
 {
-    fmt_utc(now - (time_t)age_in_days * 86400, buf, n);
+    journal_utc(now - (time_t)age_in_days * 86400, buf, n);
 }
 
 int purge_validate(const struct purge_opts *o, time_t now, struct emc_error *err)
@@ -396,7 +390,7 @@ static int purge_tables(struct emc_ctx *ctx, const struct purge_opts *o, const c
         if (!in_scope(pt, o->images_only))
             continue;
         struct purge_table_result *tr = &res->t[k++];
-        if (ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud)) {
+        if (runner_stop_asked(ctx)) {
             rc = emc_error_set(err, EMC_E_INTERRUPTED, "stopped before table %s", pt->name);
             break;
         }

@@ -27,11 +27,6 @@ const char *const purge_image_children[4] = {"image_properties", "image_tags", "
 
 /* --- small helpers ------------------------------------------------------------------------ */
 
-static bool stop_asked(const struct emc_ctx *ctx)
-{
-    return ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud);
-}
-
 /* a growable string; oom sticks */
 struct sbuf {
     char *s;
@@ -646,7 +641,7 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
 static bool pause_between(const struct emc_ctx *ctx, double s)
 {
     double end = runner_now() + s;
-    while (!stop_asked(ctx)) {
+    while (!runner_stop_asked(ctx)) {
         double left = end - runner_now();
         if (left <= 0)
             return true;
@@ -694,7 +689,8 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
     size_t bs = (size_t)o->batch_size;
     struct emc_progress pr = {.what = pt->name, .total = (int64_t)k.n, .eta_s = -1};
     for (size_t i = 0, e = 0; i < k.n; i = e) {
-        if (stop_asked(ctx) || (i > 0 && o->sleep_s > 0 && !pause_between(ctx, o->sleep_s))) {
+        if (runner_stop_asked(ctx) ||
+            (i > 0 && o->sleep_s > 0 && !pause_between(ctx, o->sleep_s))) {
             rc = emc_error_set(err, EMC_E_INTERRUPTED, "stopped in table %s after %lld row(s)",
                                pt->name, (long long)tr->deleted);
             break;
@@ -715,14 +711,11 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         bs = next_batch(bs, e - i, txn, o->target_txn_s);
         if (pt->kind == PURGE_TAB_IMAGES && del < (int64_t)(e - i))
             tr->blocked += (int64_t)(e - i) - del; /* referenced since the keys were read */
-        double now = runner_now(), el = now - t0;
+        double now = runner_now();
         pr.done = (int64_t)e;
         pr.batches = tr->batches;
         pr.longest_txn_s = tr->longest_txn_s;
-        pr.rows_per_s = el > 0 ? (double)pr.done / el : 0;
-        pr.eta_s = (pr.rows_per_s > 0 && pr.done * 100 >= pr.total)
-                       ? (double)(pr.total - pr.done) / pr.rows_per_s
-                       : -1;
+        runner_progress_rates(&pr, t0);
         if (ctx->cb.on_progress)
             ctx->cb.on_progress(ctx->cb.ud, &pr);
         if (jid && now - last_journal >= 1.0) {

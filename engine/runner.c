@@ -481,7 +481,7 @@ static int run_group(struct emc_ctx *ctx, struct emc_state *st, const struct emc
     if (rc == 0) {
         ctx->in_group = true;
         while (rc == 0 && j < plan->n && plan->steps[j].kind == STEP_SCHEMA &&
-               !(j > i && ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud))) {
+               !(j > i && runner_stop_asked(ctx))) {
             rc = runner_schema_step(ctx, st, &plan->steps[j], err);
             if (rc == 0)
                 j++;
@@ -511,7 +511,7 @@ int emc_run_plan(struct emc_ctx *ctx, struct emc_state *st, const struct emc_pla
     bool group = can_group(ctx);
     for (int i = 0; i < plan->n;) {
         const struct emc_step *step = &plan->steps[i];
-        if (ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud)) {
+        if (runner_stop_asked(ctx)) {
             if (i == 0)
                 return emc_error_set(err, EMC_E_INTERRUPTED,
                                      "interrupted before %s: no step "
@@ -617,8 +617,7 @@ int emc_retry_locked(struct emc_ctx *ctx, const char *what,
             return rc;
         char who[400];
         emc_lock_blockers(ctx, what, who, sizeof(who));
-        if (attempt >= ctx->lock_retries ||
-            (ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud)))
+        if (attempt >= ctx->lock_retries || runner_stop_asked(ctx))
             return emc_error_set(err, EMC_E_LOCK_TIMEOUT,
                                  "%s gave up after %d waits of %.1f s for a lock held by %s: run "
                                  "the command again once that session has finished",
@@ -690,6 +689,22 @@ const char *runner_excerpt(const char *sql, char *buf, size_t n)
     if (*p && n > 4)
         memcpy(buf + n - 4, "...", 4);
     return buf;
+}
+
+bool runner_stop_asked(const struct emc_ctx *ctx)
+{
+    return ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud);
+}
+
+void runner_progress_rates(struct emc_progress *p, double t0)
+{
+    if (p->done > p->total)
+        p->total = p->done;
+    double el = runner_now() - t0;
+    p->rows_per_s = el > 0 ? (double)p->done / el : 0;
+    p->eta_s = (p->total > 0 && p->done * 100 >= p->total && p->rows_per_s > 0)
+                   ? (double)(p->total - p->done) / p->rows_per_s
+                   : -1;
 }
 
 double runner_now(void)

@@ -87,4 +87,11 @@ int emc_stamp(struct emc_ctx *ctx, struct emc_state *st, const bool *want, struc
 /* runner_now: seconds on the monotonic clock, for durations (never a date). */
 double runner_now(void);
 
+/* runner_stop_asked: whether the caller's should_stop callback (if any) asks for a stop. */
+bool runner_stop_asked(const struct emc_ctx *ctx);
+
+/* runner_progress_rates: p's rows_per_s over the time since t0 (runner_now), and its eta_s
+ * once 1% is done (-1 before); a total below done is raised to done. */
+void runner_progress_rates(struct emc_progress *p, double t0);
+
 #endif

@@ -306,11 +306,6 @@ static int one_batch(struct emc_ctx *ctx, const struct sql_list *l, struct windo
     return rc;
 }
 
-static bool stop_asked(const struct emc_ctx *ctx)
-{
-    return ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud);
-}
-
 /* batch_with_retries: a batch, retried with backoff when it waits too long on a row lock (or
  * is a deadlock victim): it is idempotent and its transaction was rolled back */
 static int batch_with_retries(struct emc_ctx *ctx, const char *id, const struct sql_list *l,
@@ -324,7 +319,7 @@ static int batch_with_retries(struct emc_ctx *ctx, const char *id, const struct 
         if (rc == 0 && dt > p->longest_txn_s)
             p->longest_txn_s = dt;
         if ((rc != -EMC_E_LOCK_TIMEOUT && rc != -EMC_E_DEADLOCK) || attempt >= ctx->lock_retries ||
-            stop_asked(ctx))
+            runner_stop_asked(ctx))
             return rc;
         int wait = runner_backoff_ms(attempt);
         emc_log(ctx, EMC_LOG_WARNING, "%s: batch %lld %s; retrying in %.2f s (retry %d of %d)", id,
@@ -375,17 +370,6 @@ static int adapt_rows(int rows, int batch, double last_ms, bool others)
     want = want < lo ? lo : want > hi ? hi : want;
     want = want > batch ? batch : want < 10 ? 10 : want;
     return (int)want;
-}
-
-static void update_rates(struct emc_progress *p, double t0)
-{
-    if (p->done > p->total)
-        p->total = p->done;
-    double el = runner_now() - t0;
-    p->rows_per_s = el > 0 ? (double)p->done / el : 0;
-    p->eta_s = (p->total > 0 && p->done * 100 >= p->total && p->rows_per_s > 0)
-                   ? (double)(p->total - p->done) / p->rows_per_s
-                   : -1;
 }
 
 /* emit: in --sql mode, the statements a batch runs, for the operator to read */
@@ -452,8 +436,8 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
     bool others_in_pass = false;
     double t0 = runner_now();
     for (int pass = 1; rc == 0;) {
-        if (stop_asked(ctx)) {
-            update_rates(&p, t0);
+        if (runner_stop_asked(ctx)) {
+            runner_progress_rates(&p, t0);
             rc = emc_error_set(
                 err, EMC_E_INTERRUPTED,
                 "interrupted: %s stopped after %lld of %lld row(s) in %lld batch(es) (%.0f "
@@ -473,7 +457,7 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
         if (!end) {
             p.done += changed;
             p.batches++;
-            update_rates(&p, t0);
+            runner_progress_rates(&p, t0);
             if (ctx->cb.on_progress)
                 ctx->cb.on_progress(ctx->cb.ud, &p);
             if (sqlite) {

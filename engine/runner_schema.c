@@ -164,8 +164,7 @@ static int attempts(struct emc_ctx *ctx, struct emc_state *st, const struct emc_
             runner_excerpt(l->stmt[failed], what, 61);
         emc_lock_blockers(ctx, failed >= 0 ? l->stmt[failed] : "images alembic_version", who,
                           sizeof(who));
-        if (attempt >= ctx->lock_retries ||
-            (ctx->cb.should_stop && ctx->cb.should_stop(ctx->cb.ud))) {
+        if (attempt >= ctx->lock_retries || runner_stop_asked(ctx)) {
             char stmt[40] = "";
             if (failed >= 0)
                 snprintf(stmt, sizeof(stmt), "statement %d ", failed + 1);
