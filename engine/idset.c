@@ -1,6 +1,7 @@
 /* idset.c - see idset.h */
 #include "idset.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,13 +9,16 @@ struct slot {
     size_t off; /* key offset in the arena, plus one; 0 = empty slot */
     uint32_t len;
     uint32_t hash;
-    bool marked;
+    size_t member; /* index into marks */
 };
 
 struct idset {
     struct slot *slots;
     size_t nslots; /* a power of two, at least twice the members */
-    size_t n, nmarked;
+    size_t n;
+    atomic_uchar *marks; /* one per member, set once by idset_mark */
+    size_t nmarks_cap;
+    atomic_size_t nmarked;
     char *arena;
     size_t used, cap;
 };
@@ -34,6 +38,7 @@ struct idset *idset_new(void)
     struct idset *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
+    atomic_init(&s->nmarked, 0);
     s->nslots = 1024;
     s->slots = calloc(s->nslots, sizeof(*s->slots));
     if (!s->slots) {
@@ -48,6 +53,7 @@ void idset_free(struct idset *s)
     if (!s)
         return;
     free(s->slots);
+    free(s->marks);
     free(s->arena);
     free(s);
 }
@@ -105,9 +111,19 @@ int idset_add(struct idset *s, const char *key, size_t n)
         s->arena = na;
         s->cap = nc;
     }
+    if (s->n == s->nmarks_cap) {
+        size_t nc = s->nmarks_cap ? s->nmarks_cap * 2 : 1024;
+        atomic_uchar *nm = realloc(s->marks, nc * sizeof(*nm));
+        if (!nm)
+            return -1;
+        for (size_t i = s->nmarks_cap; i < nc; i++)
+            atomic_init(&nm[i], 0);
+        s->marks = nm;
+        s->nmarks_cap = nc;
+    }
     if (n)
         memcpy(s->arena + s->used, key, n);
-    *sl = (struct slot){.off = s->used + 1, .len = (uint32_t)n, .hash = h};
+    *sl = (struct slot){.off = s->used + 1, .len = (uint32_t)n, .hash = h, .member = s->n};
     s->used += n;
     s->n++;
     return 0;
@@ -120,10 +136,9 @@ int idset_mark(struct idset *s, const char *key, size_t n)
     struct slot *sl = find(s, key, n, fnv1a(key, n));
     if (!sl->off)
         return 0;
-    if (!sl->marked) {
-        sl->marked = true;
-        s->nmarked++;
-    }
+    /* the first mark counts; concurrent markers race only on the exchange */
+    if (atomic_exchange_explicit(&s->marks[sl->member], 1, memory_order_relaxed) == 0)
+        atomic_fetch_add_explicit(&s->nmarked, 1, memory_order_relaxed);
     return 1;
 }
 
@@ -132,7 +147,7 @@ size_t idset_size(const struct idset *s)
     return s->n;
 }
 
-size_t idset_marked(const struct idset *s)
+size_t idset_marked(struct idset *s)
 {
-    return s->nmarked;
+    return atomic_load(&s->nmarked);
 }

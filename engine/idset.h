@@ -3,7 +3,8 @@
  * registers, db_set_probe), and the engine then counts the marked members.
  *
  * Open addressing with linear probing over FNV-1a hashes; keys are copied into one arena.
- * Not thread-safe: one set belongs to one connection's queries at a time. */
+ * idset_mark may run in several threads at once (the marks are atomic); idset_add may not run
+ * at the same time as anything else. */
 #ifndef EMC_IDSET_H
 #define EMC_IDSET_H
 
@@ -30,7 +31,7 @@ int idset_mark(struct idset *s, const char *key, size_t n);
 /* idset_size: the number of members. */
 size_t idset_size(const struct idset *s);
 
-/* idset_marked: the number of marked members. */
-size_t idset_marked(const struct idset *s);
+/* idset_marked: the number of marked members (exact once the markers are done). */
+size_t idset_marked(struct idset *s);
 
 #endif

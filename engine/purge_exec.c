@@ -64,6 +64,11 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
     }
 }
 
+bool purge_in_scope(const struct purge_tab *pt, bool images_only)
+{
+    return images_only == (pt->kind == PURGE_TAB_IMAGES);
+}
+
 const char *purge_kept_sql(char *buf, size_t n, const char *alias, const char *cutoff,
                            bool text_cmp)
 {
@@ -414,8 +419,9 @@ static int count_blocked_kept_mysql(struct emc_ctx *ctx, const char *cutoff,
                       NULL, err);
     if (rc == 0 && k.oom)
         rc = emc_error_set(err, EMC_E_NOMEM, "out of memory reading the eligible images");
-    if (rc < 0) {
+    if (rc < 0 || k.n == 0) { /* none eligible: none blocked, and no table to scan for it */
         keylist_free(&k);
+        *n = 0;
         return rc;
     }
     struct emc_error e2;

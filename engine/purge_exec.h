@@ -29,6 +29,10 @@ struct purge_tab {
  * image_locations, image_members, tasks), then images. */
 extern const struct purge_tab purge_tabs[PURGE_NTABS];
 
+/* purge_in_scope: whether the command (purge_images_table when images_only, else db purge)
+ * deletes from table pt. */
+bool purge_in_scope(const struct purge_tab *pt, bool images_only);
+
 /* purge_image_children: the four tables whose rows reference images (image_id). */
 extern const char *const purge_image_children[4];
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # No valgrind errors and no definite or indirect leaks in the plain (non-sanitized) build, on
-# the commands an operator runs most, on every backend. tests/run_all.sh builds that binary
+# the commands an operator runs most (the purge previews with their second thread included),
+# on every backend. tests/run_all.sh builds that binary
 # and exports EMC_PLAIN_BIN.
 source "$(dirname "$0")/lib.sh"
 [ "${CI:-}" = true ] && require_servers
@@ -34,6 +35,11 @@ for b in $(backends); do
     vg "$b: check --json" --database-url "$u" --json db check
     vg "$b: history" --database-url "$u" db history
     vg "$b: journal" --database-url "$u" --json db journal
+    # a population with blocked images: the previews' passes run on two connections in two
+    # threads (on SQLite with the probe that marks the blocked images)
+    /usr/bin/python3 "$EMC_SOURCE_DIR/tests/tools/seed.py" "$u" --images 60 --seed 3 --blocked-share 0.2 > /dev/null
+    vg "$b: purge --preview" --database-url "$u" db purge --preview
+    vg "$b: purge_images_table --preview" --database-url "$u" db purge_images_table --preview
     vg "$b: purge" --database-url "$u" db purge
     vg "$b: refused" --database-url "$u" db version_control
 done

@@ -17,6 +17,7 @@
 #include "purge.h"
 #include "purge_exec.h"
 #include "purge_fixture.h"
+#include "purge_scan.h"
 
 static struct purge_opts opts(long age, int64_t max_rows)
 {
@@ -166,6 +167,60 @@ static void test_preview_blocked_images(void **state)
     emc_close(ctx);
 }
 
+static void expect_same_preview(const struct purge_preview *a, const struct purge_preview *b)
+{
+    assert_int_equal(a->ntables, b->ntables);
+    for (int i = 0; i < a->ntables; i++) {
+        const struct purge_table_preview *x = &a->t[i], *y = &b->t[i];
+        assert_string_equal(x->table, y->table);
+        assert_int_equal(x->soft_deleted, y->soft_deleted);
+        for (int k = 0; k < PURGE_NBUCKETS; k++)
+            assert_int_equal(x->buckets[k], y->buckets[k]);
+        assert_string_equal(x->oldest, y->oldest);
+        assert_int_equal(x->eligible, y->eligible);
+        assert_int_equal(x->would_delete, y->would_delete);
+        assert_int_equal(x->blocked, y->blocked);
+        assert_int_equal(x->in_scope, y->in_scope);
+    }
+}
+
+/* the passes spread over two connections (two threads) give what one connection gives, for
+ * both commands, whole or as a dry run's scope */
+static void test_preview_two_connections(void **state)
+{
+    (void)state;
+    struct pf_capture cap;
+    struct emc_ctx *ctx = pf_open_copy(&cap);
+    char id[40];
+    for (int i = 0; i < 60; i++) {
+        snprintf(id, sizeof(id), "img-%02d", i);
+        pf_image(ctx, id, i % 3 ? 10.0 + 7 * i : -1);
+        pf_child(ctx, "image_properties", id, i % 4 ? 10.0 + 7 * i : -1);
+        pf_child(ctx, "image_tags", id, i % 5 ? 5.0 + 7 * i : -1);
+        pf_child(ctx, "image_members", id, i % 7 ? 10.0 + 6 * i : -1);
+        snprintf(id, sizeof(id), "task-%02d", i);
+        pf_task(ctx, id, i % 2 ? 3.0 + 8 * i : -1, i % 3 == 0);
+    }
+    struct emc_error err;
+    for (int images_only = 0; images_only < 2; images_only++) {
+        for (int scope_only = 0; scope_only < 2; scope_only++) {
+            struct purge_opts o = opts(images_only ? 180 : 30, 25);
+            o.images_only = images_only;
+            struct purge_preview one = {0}, two = {0};
+            assert_int_equal(purge_scan(ctx, &o, pf_now(), scope_only, 1, &one, &err), 0);
+            assert_int_equal(purge_scan(ctx, &o, pf_now(), scope_only, 2, &two, &err), 0);
+            expect_same_preview(&one, &two);
+            assert_int_equal(one.ntables, scope_only ? (images_only ? 1 : 6) : 7);
+        }
+    }
+    /* the population has blocked images in both senses */
+    struct purge_opts o = opts(30, -1);
+    struct purge_preview two = {0};
+    assert_int_equal(purge_scan(ctx, &o, pf_now(), false, 2, &two, &err), 0);
+    assert_true(pf_preview_row(&two, "images")->blocked > 0);
+    emc_close(ctx);
+}
+
 static void test_preview_refuses_uncontrolled_database(void **state)
 {
     (void)state;
@@ -259,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_cutoff),
         cmocka_unit_test(test_preview_buckets_and_caps),
         cmocka_unit_test(test_preview_blocked_images),
+        cmocka_unit_test(test_preview_two_connections),
         cmocka_unit_test(test_preview_refuses_uncontrolled_database),
         cmocka_unit_test(test_fk_classification),
         cmocka_unit_test(test_no_delete_right_stops_before_anything),
