@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -106,6 +107,12 @@ int journal_run_begin(struct emc_ctx *ctx, struct emc_error *err)
 {
     if (ctx->sql_only)
         return 0;
+    /* a run_id of its own for each run: the run's rows are keyed by it, and one process may
+     * run many commands (the console), or open a database twice in one second (the tests:
+     * a shared id once made one run's end rewrite another's outcome) */
+    static atomic_int seq;
+    snprintf(ctx->run_id, sizeof(ctx->run_id), "%ld-%ld-%d", (long)time(NULL), (long)getpid(),
+             atomic_fetch_add(&seq, 1) + 1);
     int rc = journal_ensure(ctx, err);
     if (rc < 0)
         return rc;

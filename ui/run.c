@@ -230,11 +230,6 @@ static void run_begin(struct ui_app *app, char kind)
 {
     struct ui_run *r = &app->run;
     memset(r, 0, sizeof(*r));
-    /* one journal run per command: the engine keys a run's rows by run_id, set once per
-     * session, and the console runs many commands in one session */
-    static int seq;
-    snprintf(app->ctx->run_id, sizeof(app->ctx->run_id), "%ld-%ld-%d", (long)time(NULL),
-             (long)getpid(), ++seq);
     r->active = true;
     r->kind = kind;
     r->step_rev = -1;

@@ -189,6 +189,13 @@ static void test_stop_between_batches(void **state)
     /* the same command again finishes the job */
     cap.stop_after_progress = 0;
     assert_int_equal(run(ctx, opts(30, -1, 5), &res), 0);
+    /* as a run of its own, in the same context: the first keeps its outcome */
+    assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM emc_journal WHERE kind = 'run' AND "
+                                 "outcome = 'interrupted'"),
+                     1);
+    assert_int_equal(pf_int(ctx, "SELECT COUNT(DISTINCT run_id) FROM emc_journal WHERE kind = "
+                                 "'run' AND command = 'purge'"),
+                     2);
     assert_int_equal(pf_int(ctx,
                             "SELECT COUNT(*) FROM task_info ti JOIN tasks t ON t.id = "
                             "ti.task_id WHERE t.deleted_at < '%s'",
