@@ -23,14 +23,23 @@ struct idset {
     size_t used, cap;
 };
 
-static uint32_t fnv1a(const char *key, size_t n)
+/* key_hash: 8 bytes at a time, each folded in by a multiply and a shift (a byte-at-a-time
+ * hash was a tenth of the SQLite preview's time, on 36-byte UUIDs) */
+static uint32_t key_hash(const char *key, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 16777619u;
+    uint64_t h = 0x9E3779B97F4A7C15u ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, key + i, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+        h ^= h >> 32;
     }
-    return h;
+    uint64_t w = 0;
+    memcpy(&w, key + i, n - i);
+    h = (h ^ w) * 0xC4CEB9FE1A85EC53u;
+    h ^= h >> 29;
+    return (uint32_t)h;
 }
 
 struct idset *idset_new(void)
@@ -97,7 +106,7 @@ int idset_add(struct idset *s, const char *key, size_t n)
         return -1;
     if ((s->n + 1) * 2 > s->nslots && grow(s) < 0)
         return -1;
-    uint32_t h = fnv1a(key, n);
+    uint32_t h = key_hash(key, n);
     struct slot *sl = find(s, key, n, h);
     if (sl->off)
         return 0;
@@ -133,7 +142,7 @@ int idset_mark(struct idset *s, const char *key, size_t n)
 {
     if (n > UINT32_MAX)
         return 0;
-    struct slot *sl = find(s, key, n, fnv1a(key, n));
+    struct slot *sl = find(s, key, n, key_hash(key, n));
     if (!sl->off)
         return 0;
     /* the first mark counts; concurrent markers race only on the exchange */

@@ -2,7 +2,7 @@
  * query, SQL run by SQLite marks the members it meets (through a function the driver
  * registers, db_set_probe), and the engine then counts the marked members.
  *
- * Open addressing with linear probing over FNV-1a hashes; keys are copied into one arena.
+ * Open addressing with linear probing over a multiply-shift hash; keys are copied into one arena.
  * idset_mark may run in several threads at once (the marks are atomic); idset_add may not run
  * at the same time as anything else. */
 #ifndef EMC_IDSET_H
