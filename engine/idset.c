@@ -17,6 +17,7 @@ struct idset {
     size_t nslots; /* a power of two, at least twice the members */
     size_t n;
     atomic_uchar *marks; /* one per member, set once by idset_mark */
+    size_t *moff;        /* member i's key: arena[moff[i], moff[i + 1]) */
     size_t nmarks_cap;
     atomic_size_t nmarked;
     char *arena;
@@ -63,6 +64,7 @@ void idset_free(struct idset *s)
         return;
     free(s->slots);
     free(s->marks);
+    free(s->moff);
     free(s->arena);
     free(s);
 }
@@ -122,6 +124,10 @@ int idset_add(struct idset *s, const char *key, size_t n)
     }
     if (s->n == s->nmarks_cap) {
         size_t nc = s->nmarks_cap ? s->nmarks_cap * 2 : 1024;
+        size_t *no = realloc(s->moff, (nc + 1) * sizeof(*no));
+        if (!no)
+            return -1;
+        s->moff = no;
         atomic_uchar *nm = realloc(s->marks, nc * sizeof(*nm));
         if (!nm)
             return -1;
@@ -133,8 +139,10 @@ int idset_add(struct idset *s, const char *key, size_t n)
     if (n)
         memcpy(s->arena + s->used, key, n);
     *sl = (struct slot){.off = s->used + 1, .len = (uint32_t)n, .hash = h, .member = s->n};
+    s->moff[s->n] = s->used;
     s->used += n;
     s->n++;
+    s->moff[s->n] = s->used;
     return 0;
 }
 
@@ -149,6 +157,16 @@ int idset_mark(struct idset *s, const char *key, size_t n)
     if (atomic_exchange_explicit(&s->marks[sl->member], 1, memory_order_relaxed) == 0)
         atomic_fetch_add_explicit(&s->nmarked, 1, memory_order_relaxed);
     return 1;
+}
+
+const char *idset_member(const struct idset *s, size_t i, size_t *n)
+{
+    if (i >= s->n) {
+        *n = 0;
+        return NULL;
+    }
+    *n = s->moff[i + 1] - s->moff[i];
+    return s->arena ? s->arena + s->moff[i] : "";
 }
 
 size_t idset_size(const struct idset *s)

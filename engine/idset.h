@@ -28,6 +28,10 @@ int idset_add(struct idset *s, const char *key, size_t n);
  * now or before), 0 if not. */
 int idset_mark(struct idset *s, const char *key, size_t n);
 
+/* idset_member: member i (0 <= i < idset_size, in the order added): its key (not
+ * NUL-terminated) and *n its length; NULL past the end. */
+const char *idset_member(const struct idset *s, size_t i, size_t *n);
+
 /* idset_size: the number of members. */
 size_t idset_size(const struct idset *s);
 

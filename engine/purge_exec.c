@@ -159,20 +159,12 @@ static int count_blocked_kept_pg(struct emc_ctx *ctx, const char *cutoff, const 
     return rc;
 }
 
-static int count_blocked_kept_mysql(struct emc_ctx *ctx, const char *cutoff,
-                                    const char *keep_cutoff, int64_t *n, struct emc_error *err);
-
 int purge_count_blocked(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
                         int64_t *n, struct emc_error *err)
 {
     char refs[1400], sql[1800];
     if (keep_cutoff && strcmp(ctx->dialect, "postgresql") == 0)
         return count_blocked_kept_pg(ctx, cutoff, keep_cutoff, n, err);
-    if (keep_cutoff && strcmp(ctx->dialect, "mysql") == 0) {
-        int rc = count_blocked_kept_mysql(ctx, cutoff, keep_cutoff, n, err);
-        if (rc <= 0)
-            return rc; /* done, or failed where the EXISTS form would fail too */
-    }
     if (keep_cutoff) {
         purge_image_refs_sql(refs, sizeof(refs), "i", keep_cutoff);
         snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM images i WHERE i.deleted_at < ? AND %s",
@@ -369,105 +361,6 @@ static void keylist_free(struct keylist *k)
     free(k->arena);
     free(k->off);
     memset(k, 0, sizeof(*k));
-}
-
-/* --- MariaDB/MySQL: the blocked count through a session table of the eligible images ------- */
-
-#define ELIGIBLE_TMP "emc_purge_eligible"
-#define ELIGIBLE_ROWS_PER_INSERT 1000
-#define ELIGIBLE_HEAP_BYTES "268435456" /* a MEMORY table's ceiling for this session: 256 MB */
-
-/* fill_eligible: the ids of k into the session table, ELIGIBLE_ROWS_PER_INSERT a statement */
-static int fill_eligible(struct emc_ctx *ctx, const struct keylist *k, struct emc_error *err)
-{
-    int rc = 0;
-    for (size_t s = 0; rc == 0 && s < k->n; s += ELIGIBLE_ROWS_PER_INSERT) {
-        size_t e = s + ELIGIBLE_ROWS_PER_INSERT < k->n ? s + ELIGIBLE_ROWS_PER_INSERT : k->n;
-        struct sbuf b = {0};
-        struct db_param *p = calloc(e - s, sizeof(*p));
-        if (!p)
-            return emc_error_set(err, EMC_E_NOMEM, "out of memory");
-        sb_printf(&b, "INSERT INTO " ELIGIBLE_TMP " (id) VALUES ");
-        for (size_t i = s; i < e; i++) {
-            sb_printf(&b, "%s(?)", i > s ? ", " : "");
-            p[i - s] = DBP_S(k->arena + k->off[i]);
-        }
-        rc = b.oom ? emc_error_set(err, EMC_E_NOMEM, "out of memory")
-                   : db_query(ctx->conn, b.s, p, (int)(e - s), NULL, NULL, NULL, err);
-        free(b.s);
-        free(p);
-    }
-    return rc;
-}
-
-/* count_blocked_kept_mysql: the eligible images in a MEMORY table of the session (hash
- * primary key, the column's own character set: CREATE ... SELECT copies it from images.id,
- * which matters, a join across character sets ran for over 10 minutes), which the kept rows
- * of each child table probe in one pass (STRAIGHT_JOIN: scan the child table, probe the hash).
- * At 1M images: 11 s, against 30 s for four EXISTS per eligible image (an index lookup and
- * a row fetch per child row of each). The ids are read and written back by the client, so
- * that no statement reads images under a shared lock (CREATE ... SELECT would, at
- * REPEATABLE READ). Returns 1 (nothing counted, no error) when the table cannot be made or
- * filled, say without the CREATE TEMPORARY TABLES privilege or past the MEMORY ceiling: the
- * caller then counts with EXISTS. */
-static int count_blocked_kept_mysql(struct emc_ctx *ctx, const char *cutoff,
-                                    const char *keep_cutoff, int64_t *n, struct emc_error *err)
-{
-    struct keylist k = {0};
-    struct db_param p = DBP_S(cutoff);
-    int rc = db_query(ctx->conn, "SELECT id FROM images WHERE deleted_at < ?", &p, 1, key_cb, &k,
-                      NULL, err);
-    if (rc == 0 && k.oom)
-        rc = emc_error_set(err, EMC_E_NOMEM, "out of memory reading the eligible images");
-    if (rc < 0 || k.n == 0) { /* none eligible: none blocked, and no table to scan for it */
-        keylist_free(&k);
-        *n = 0;
-        return rc;
-    }
-    struct emc_error e2;
-    int64_t heap = 0;
-    bool made = false;
-    int setup = db_query_int(ctx->conn, "SELECT @@max_heap_table_size", NULL, 0, &heap, NULL, &e2);
-    if (setup == 0)
-        setup = db_exec(ctx->conn, "SET SESSION max_heap_table_size = " ELIGIBLE_HEAP_BYTES, &e2);
-    if (setup == 0) {
-        setup = db_exec(ctx->conn,
-                        "CREATE TEMPORARY TABLE " ELIGIBLE_TMP " (PRIMARY KEY USING HASH (id)) "
-                        "ENGINE=MEMORY SELECT id FROM images WHERE 1 = 0",
-                        &e2);
-        made = setup == 0;
-    }
-    if (setup == 0)
-        setup = fill_eligible(ctx, &k, &e2);
-    keylist_free(&k);
-    if (setup < 0) {
-        emc_log(ctx, EMC_LOG_DEBUG, "counting blocked images with EXISTS: %s", e2.msg);
-        rc = 1;
-    } else {
-        struct sbuf b = {0};
-        char kept[112];
-        purge_kept_sql(kept, sizeof(kept), "c", NULL, false);
-        sb_printf(&b, "SELECT COUNT(*) FROM (");
-        for (int i = 0; i < 4; i++)
-            sb_printf(&b,
-                      "%sSELECT c.image_id FROM %s c STRAIGHT_JOIN " ELIGIBLE_TMP
-                      " e ON e.id = c.image_id WHERE %s",
-                      i ? " UNION " : "", purge_image_children[i], kept);
-        sb_printf(&b, ") z");
-        struct db_param kp[] = {DBP_S(keep_cutoff), DBP_S(keep_cutoff), DBP_S(keep_cutoff),
-                                DBP_S(keep_cutoff)};
-        rc = b.oom ? emc_error_set(err, EMC_E_NOMEM, "out of memory")
-                   : db_query_int(ctx->conn, b.s, kp, 4, n, NULL, err);
-        free(b.s);
-    }
-    if (made)
-        db_exec(ctx->conn, "DROP TEMPORARY TABLE IF EXISTS " ELIGIBLE_TMP, &e2);
-    if (heap > 0) {
-        char sql[80];
-        snprintf(sql, sizeof(sql), "SET SESSION max_heap_table_size = %lld", (long long)heap);
-        db_exec(ctx->conn, sql, &e2);
-    }
-    return rc;
 }
 
 /* sqlite_order: the column (of the inner query below) whose order the batches follow, or NULL

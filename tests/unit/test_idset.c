@@ -49,6 +49,16 @@ static void test_growth(void **state)
         assert_int_equal(idset_add(s, k, strlen(k)), 0);
     }
     assert_int_equal(idset_size(s), 100000);
+    for (int i = 0; i < 100000; i += 999) { /* the members, in the order added */
+        snprintf(k, sizeof(k), "%08x-0000-4000-8000-%012d", (unsigned)i * 2654435761u, i);
+        size_t n = 0;
+        const char *m = idset_member(s, (size_t)i, &n);
+        assert_int_equal(n, strlen(k));
+        assert_memory_equal(m, k, n);
+    }
+    size_t n = 1;
+    assert_null(idset_member(s, 100000, &n));
+    assert_int_equal(n, 0);
     size_t hits = 0;
     for (int i = 0; i < 100000; i += 3) {
         snprintf(k, sizeof(k), "%08x-0000-4000-8000-%012d", (unsigned)i * 2654435761u, i);
