@@ -620,7 +620,9 @@ int emc_cmd_version_control(struct emc_ctx *ctx, const char *version, bool force
                            st.heads[0]);
         emc_state_free(&st);
     } else if (rc == 0) {
-        rc = journal_run_begin(ctx, err);
+        rc = journal_reap(ctx, err);
+        if (rc == 0)
+            rc = journal_run_begin(ctx, err);
         if (rc == 0)
             rc = emc_stamp(ctx, &st, want, err);
         if (rc == 0)

@@ -116,9 +116,6 @@ int journal_run_begin(struct emc_ctx *ctx, struct emc_error *err)
     int rc = journal_ensure(ctx, err);
     if (rc < 0)
         return rc;
-    rc = journal_reap(ctx, err);
-    if (rc < 0)
-        return rc;
     return insert_row(ctx, ctx->command ? ctx->command : "?", "run", "-", NULL, err);
 }
 

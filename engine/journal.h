@@ -39,8 +39,8 @@ int journal_ensure(struct emc_ctx *ctx, struct emc_error *err);
  * can hold them while we hold the lock) 'crashed'. No-op without the table. */
 int journal_reap(struct emc_ctx *ctx, struct emc_error *err);
 
-/* journal_run_begin: mark stale 'running' rows 'crashed', give the run a new ctx->run_id
- * (unique in the process, whatever the context), and insert its row. Call with the lock held. */
+/* journal_run_begin: give the run a new ctx->run_id (unique in the process, whatever the
+ * context) and insert its row. Call with the lock held, after journal_reap. */
 int journal_run_begin(struct emc_ctx *ctx, struct emc_error *err);
 
 /* journal_run_end: close this run's row with outcome ("done", "failed", "interrupted"). */

@@ -225,6 +225,8 @@ int purge_run(struct emc_ctx *ctx, const struct purge_opts *o, time_t now, struc
     if (rc == 0)
         rc = may_delete(ctx, o->images_only, err);
     if (rc == 0)
+        rc = journal_reap(ctx, err);
+    if (rc == 0)
         rc = journal_run_begin(ctx, err);
     if (rc < 0) {
         emc_unlock(ctx);

@@ -408,6 +408,15 @@ static void test_log_lines_and_journal(void **state)
     assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM emc_journal WHERE kind = 'run' AND "
                                  "command = 'purge' AND outcome = 'done'"),
                      1);
+    /* a run killed mid-purge leaves its rows running; the next purge, once it holds the lock,
+     * says they crashed */
+    pf_exec(ctx, "UPDATE emc_journal SET outcome = 'running'");
+    int64_t rows = pf_int(ctx, "SELECT COUNT(*) FROM emc_journal");
+    assert_true(rows >= 7); /* the fixture's own runs, the purge's run row and its 6 steps */
+    assert_int_equal(run(ctx, opts(30, -1, 0), &res), 0);
+    assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM emc_journal WHERE outcome = 'crashed'"),
+                     rows);
+    assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM emc_journal WHERE outcome = 'running'"), 0);
     emc_close(ctx);
 }
 
