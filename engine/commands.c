@@ -167,7 +167,8 @@ static int lock_run(struct emc_ctx *ctx, struct emc_error *err)
     return rc;
 }
 
-/* begin_change: lock, read and validate the state, start the journal's run row. */
+/* begin_change: lock, reap the journal, read and validate the state; on failure nothing is
+ * left locked or allocated. */
 static int reap_fn(struct emc_ctx *ctx, void *arg, struct emc_error *err)
 {
     (void)arg;
@@ -185,11 +186,20 @@ static int begin_change(struct emc_ctx *ctx, struct emc_state *st, struct emc_er
     }
     if (rc == 0)
         rc = emc_retry_locked(ctx, "the journal (UPDATE emc_journal)", reap_fn, NULL, err);
-    if (rc < 0)
-        return rc;
-    rc = emc_read_state(ctx, st, err);
+    if (rc == 0)
+        rc = emc_read_state(ctx, st, err);
     if (rc == 0 && (rc = require_glance(ctx, st, err)) < 0)
         emc_state_free(st);
+    if (rc < 0)
+        emc_unlock(ctx);
+    return rc;
+}
+
+/* leave: end a command that changed nothing (no journal run): free the state, unlock */
+static int leave(struct emc_ctx *ctx, struct emc_state *st, int rc)
+{
+    emc_state_free(st);
+    emc_unlock(ctx);
     return rc;
 }
 
@@ -339,15 +349,10 @@ int emc_cmd_expand(struct emc_ctx *ctx, bool triggers, struct emc_error *err)
 {
     struct emc_state st;
     int rc = begin_change(ctx, &st, err);
-    if (rc < 0) {
-        emc_unlock(ctx);
+    if (rc < 0)
         return rc;
-    }
-    if (up_to_date(ctx, &st)) {
-        emc_state_free(&st);
-        emc_unlock(ctx);
-        return 0;
-    }
+    if (up_to_date(ctx, &st))
+        return leave(ctx, &st, 0);
     int eh = migset_branch_head(ctx->ms, BR_EXPAND);
     if (triggers && eh >= 0 && !st.applied[eh]) {
         bool *want = calloc((size_t)ctx->ms->nrev + 1, sizeof(bool));
@@ -358,11 +363,8 @@ int emc_cmd_expand(struct emc_ctx *ctx, bool triggers, struct emc_error *err)
         if (rc == 0)
             rc = trigger_preflight(ctx, &st, want, PLAN_NO_DATA | PLAN_TRIGGERS, err);
         free(want);
-        if (rc < 0) {
-            emc_state_free(&st);
-            emc_unlock(ctx);
-            return rc;
-        }
+        if (rc < 0)
+            return leave(ctx, &st, rc);
     }
     rc = start_changes(ctx, &st, err);
     if (rc == 0)
@@ -405,21 +407,14 @@ int emc_cmd_migrate(struct emc_ctx *ctx, int64_t *rows, struct emc_error *err)
         *rows = 0;
     struct emc_state st;
     int rc = begin_change(ctx, &st, err);
-    if (rc < 0) {
-        emc_unlock(ctx);
+    if (rc < 0)
         return rc;
-    }
-    if (up_to_date(ctx, &st)) {
-        emc_state_free(&st);
-        emc_unlock(ctx);
-        return 0;
-    }
+    if (up_to_date(ctx, &st))
+        return leave(ctx, &st, 0);
     int eh = migset_branch_head(ctx->ms, BR_EXPAND);
     if (eh < 0 || !st.applied[eh]) {
         rc = migrate_inner(ctx, &st, rows, err); /* refuses, changing nothing */
-        emc_state_free(&st);
-        emc_unlock(ctx);
-        return rc;
+        return leave(ctx, &st, rc);
     }
     rc = start_changes(ctx, &st, err);
     if (rc == 0)
@@ -471,15 +466,10 @@ int emc_cmd_contract(struct emc_ctx *ctx, struct emc_error *err)
 {
     struct emc_state st;
     int rc = begin_change(ctx, &st, err);
-    if (rc < 0) {
-        emc_unlock(ctx);
+    if (rc < 0)
         return rc;
-    }
-    if (up_to_date(ctx, &st)) {
-        emc_state_free(&st);
-        emc_unlock(ctx);
-        return 0;
-    }
+    if (up_to_date(ctx, &st))
+        return leave(ctx, &st, 0);
     /* refuse before touching anything (journal included) */
     int ch = migset_branch_head(ctx->ms, BR_CONTRACT);
     int eh = migset_branch_head(ctx->ms, BR_EXPAND);
@@ -488,15 +478,10 @@ int emc_cmd_contract(struct emc_ctx *ctx, struct emc_error *err)
         rc = data_left(ctx, &st, &left, err);
     if (rc == 0 && (ch < 0 || eh < 0 || !st.applied[eh] || left)) {
         rc = contract_inner(ctx, &st, err);
-        emc_state_free(&st);
-        emc_unlock(ctx);
-        return rc;
+        return leave(ctx, &st, rc);
     }
-    if (rc == 0 && (rc = drop_preflight(ctx, &st, err)) < 0) {
-        emc_state_free(&st);
-        emc_unlock(ctx);
-        return rc;
-    }
+    if (rc == 0 && (rc = drop_preflight(ctx, &st, err)) < 0)
+        return leave(ctx, &st, rc);
     if (rc == 0)
         rc = start_changes(ctx, &st, err);
     if (rc == 0)
@@ -521,19 +506,13 @@ int emc_cmd_sync(struct emc_ctx *ctx, const char *version, struct emc_error *err
     int rc = begin_change(ctx, &st, err);
     if (rc < 0) {
         free(want);
-        emc_unlock(ctx);
         return rc;
     }
-    if (!version && up_to_date(ctx, &st)) {
-        emc_state_free(&st);
-        emc_unlock(ctx);
-        return 0;
-    }
+    if (!version && up_to_date(ctx, &st))
+        return leave(ctx, &st, 0);
     if ((rc = drop_preflight(ctx, &st, err)) < 0) {
         free(want);
-        emc_state_free(&st);
-        emc_unlock(ctx);
-        return rc;
+        return leave(ctx, &st, rc);
     }
     rc = start_changes(ctx, &st, err);
     if (rc == 0 && version) {
@@ -570,7 +549,6 @@ int emc_cmd_upgrade(struct emc_ctx *ctx, const char *version, struct emc_error *
     rc = begin_change(ctx, &st, err);
     if (rc < 0) {
         free(want);
-        emc_unlock(ctx);
         return rc;
     }
     /* `upgrade` keeps alembic's behaviour: rolling-upgrade triggers only where Glance has them
@@ -580,9 +558,7 @@ int emc_cmd_upgrade(struct emc_ctx *ctx, const char *version, struct emc_error *
     if ((rc = trigger_preflight(ctx, &st, want, flags, err)) < 0 ||
         (rc = drop_preflight(ctx, &st, err)) < 0) {
         free(want);
-        emc_state_free(&st);
-        emc_unlock(ctx);
-        return rc;
+        return leave(ctx, &st, rc);
     }
     rc = start_changes(ctx, &st, err);
     if (rc == 0)

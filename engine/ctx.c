@@ -66,7 +66,7 @@ int emc_open(struct emc_ctx **out, const char *url, const char *migrations_dir, 
     ctx->batch_size = 1000;
     ctx->lock_timeout_ms = 3000;
     ctx->lock_retries = 5;
-    snprintf(ctx->run_id, sizeof(ctx->run_id), "%ld-%ld", (long)time(NULL), (long)getpid());
+    ctx->run_id[0] = '\0'; /* no run open: journal_run_begin names each run */
     int rc = dburl_parse(&ctx->url, url, err);
     if (rc == 0)
         rc = migrations_dir ? migset_load_dir(&ctx->ms, migrations_dir, err)

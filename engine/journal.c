@@ -122,16 +122,18 @@ int journal_run_begin(struct emc_ctx *ctx, struct emc_error *err)
 int journal_run_end(struct emc_ctx *ctx, const char *outcome, const char *detail,
                     struct emc_error *err)
 {
-    if (ctx->sql_only || !ctx->journal_ready)
-        return 0;
+    if (ctx->sql_only || !ctx->journal_ready || !ctx->run_id[0])
+        return 0; /* no run was opened (a command refused before changing anything) */
     char now[32];
     journal_now(now, sizeof(now));
     struct db_param p[] = {DBP_S(now), DBP_S(outcome), DBP_S(detail), DBP_S(ctx->run_id)};
-    return db_query(
-        ctx->conn,
-        "UPDATE emc_journal SET finished_at = ?, outcome = ?, detail = ? WHERE run_id = "
-        "? AND kind = 'run'",
-        p, 4, NULL, NULL, NULL, err);
+    int rc =
+        db_query(ctx->conn,
+                 "UPDATE emc_journal SET finished_at = ?, outcome = ?, detail = ? WHERE run_id = "
+                 "? AND kind = 'run'",
+                 p, 4, NULL, NULL, NULL, err);
+    ctx->run_id[0] = '\0';
+    return rc;
 }
 
 int journal_step_begin(struct emc_ctx *ctx, const char *step, const char *kind, char phase,

@@ -43,7 +43,8 @@ int journal_reap(struct emc_ctx *ctx, struct emc_error *err);
  * context) and insert its row. Call with the lock held, after journal_reap. */
 int journal_run_begin(struct emc_ctx *ctx, struct emc_error *err);
 
-/* journal_run_end: close this run's row with outcome ("done", "failed", "interrupted"). */
+/* journal_run_end: close this run's row with outcome ("done", "failed", "interrupted"), and
+ * the run; no-op when no run is open (journal_run_begin was not reached). */
 int journal_run_end(struct emc_ctx *ctx, const char *outcome, const char *detail,
                     struct emc_error *err);
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "journal.h"
 #include "purge.h"
 #include "purge_fixture.h"
 
@@ -405,6 +406,12 @@ static void test_log_lines_and_journal(void **state)
     assert_int_equal(pf_int(ctx, "SELECT rows_done FROM emc_journal WHERE kind = 'purge' AND "
                                  "step = 'image_properties'"),
                      6);
+    assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM emc_journal WHERE kind = 'run' AND "
+                                 "command = 'purge' AND outcome = 'done'"),
+                     1);
+    /* the run is closed: closing again (a later command that opened no run) changes nothing */
+    struct emc_error err;
+    assert_int_equal(journal_run_end(ctx, "failed", "not this run's", &err), 0);
     assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM emc_journal WHERE kind = 'run' AND "
                                  "command = 'purge' AND outcome = 'done'"),
                      1);
