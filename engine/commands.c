@@ -54,6 +54,8 @@ static int require_glance(struct emc_ctx *ctx, const struct emc_state *st, struc
 void emc_status_free(struct emc_status *s)
 {
     emc_state_free(&s->st);
+    free(s->data_pending);
+    s->data_pending = NULL;
 }
 
 int emc_status_read(struct emc_ctx *ctx, struct emc_status *s, struct emc_error *err)
@@ -83,11 +85,20 @@ int emc_status_read(struct emc_ctx *ctx, struct emc_status *s, struct emc_error 
         else
             s->pending_trunk++;
     }
+    s->data_pending = malloc(sizeof(int64_t) * (size_t)(ms->nrev + 1));
+    if (!s->data_pending) {
+        emc_status_free(s);
+        return emc_error_set(err, EMC_E_NOMEM, "out of memory");
+    }
+    for (int i = 0; i <= ms->nrev; i++)
+        s->data_pending[i] = -1;
     struct emc_plan dp;
     rc = emc_plan_data(ctx, &s->st, &dp, err);
     for (int i = 0; rc == 0 && i < dp.n; i++) {
         int64_t p = 0;
         rc = emc_data_pending(ctx, dp.steps[i].rev, &p, err);
+        if (rc == 0)
+            s->data_pending[dp.steps[i].rev] = p;
         if (p > 0) {
             s->data_rows_pending += p;
             s->data_pending_steps++;

@@ -28,6 +28,8 @@ struct emc_status {
     int pending_expand, pending_contract, pending_trunk; /* schema revisions left per branch */
     int64_t data_rows_pending; /* rows left in data migrations now runnable */
     int data_pending_steps;    /* data migrations with rows left */
+    int64_t *data_pending;     /* per revision (migset order): rows left in each data migration
+                                  now runnable, -1 for every other revision */
 };
 
 /* emc_status_read: fill *s (free with emc_status_free). Works on an empty database (nothing

@@ -71,6 +71,33 @@ static void status_drop(struct ui_app *app)
     app->status_rc = -EMC_E_STATE;
 }
 
+#define PEND_UNREAD (-2)
+
+int64_t ui_app_data_pending(struct ui_app *app, int rev)
+{
+    if (!app->ctx || rev < 0 || rev >= app->ctx->ms->nrev)
+        return -1;
+    if (app->pend_gen != app->gen || app->npend != app->ctx->ms->nrev) {
+        const struct emc_status *s = ui_app_status(app);
+        int n = app->ctx->ms->nrev;
+        int64_t *p = realloc(app->pend, sizeof(*p) * (size_t)n);
+        if (!p)
+            return -1;
+        app->pend = p;
+        app->npend = n;
+        app->pend_gen = app->gen;
+        for (int i = 0; i < n; i++)
+            p[i] =
+                s && s->data_pending && s->data_pending[i] >= 0 ? s->data_pending[i] : PEND_UNREAD;
+    }
+    if (app->pend[rev] == PEND_UNREAD) {
+        struct emc_error e;
+        int64_t n = 0;
+        app->pend[rev] = emc_data_pending(app->ctx, rev, &n, &e) == 0 ? n : -1;
+    }
+    return app->pend[rev];
+}
+
 char *ui_redact(const struct emc_ctx *ctx, const char *in, char *out, size_t n)
 {
     dburl_redact_text(in, out, n);
@@ -234,6 +261,8 @@ void ui_app_free(struct ui_app *app)
         views[i]->release(app);
     modal_close(app);
     status_drop(app);
+    free(app->pend);
+    app->pend = NULL;
     emc_close(app->ctx);
     app->ctx = NULL;
     ui_canvas_free(&app->canvas);

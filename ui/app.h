@@ -72,6 +72,10 @@ struct ui_app {
     int status_rc;
     struct emc_status status;
     struct emc_error status_err;
+    /* rows left per data migration, counted at most once per gen (ui_app_data_pending) */
+    unsigned pend_gen;
+    int64_t *pend;
+    int npend;
     struct ui_modal modal;
     struct ui_run run;
     char msg[300];
@@ -130,6 +134,10 @@ void ui_app_refresh(struct ui_app *app);
 /* ui_app_status: the shared status for this gen (read on first use); NULL when it cannot be
  * read (app->status_err says why, app->status_rc < 0). */
 const struct emc_status *ui_app_status(struct ui_app *app);
+
+/* ui_app_data_pending: rows left in data migration rev, counted at most once per gen (the
+ * status's count when it made one), shared by the screens; -1 when it cannot be counted. */
+int64_t ui_app_data_pending(struct ui_app *app, int rev);
 
 /* ui_app_want: the revisions the current target asks for, into want (ms->nrev entries). */
 int ui_app_want(const struct ui_app *app, bool *want, struct emc_error *err);

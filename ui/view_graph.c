@@ -74,10 +74,7 @@ static void gr_build(struct ui_app *app)
                 vm->data_rows[i] = 0;
             } else {
                 vm->mark[i] = ap[r->after_idx] ? '~' : 'o';
-                struct emc_error e;
-                int64_t p = 0;
-                if (emc_data_pending(app->ctx, i, &p, &e) == 0)
-                    vm->data_rows[i] = p;
+                vm->data_rows[i] = ui_app_data_pending(app, i);
             }
         } else {
             vm->mark[i] = ap[i] ? '*' : 'o';

@@ -93,8 +93,8 @@ static void build_phases(struct ui_app *app, const struct emc_status *s)
         if (ms->revs[i].kind != REV_DATA || !rg_data_on_path(ms, i, ap, want))
             continue;
         nd++;
-        int64_t p = 0;
-        if (emc_data_pending(app->ctx, i, &p, &err) < 0) {
+        int64_t p = ui_app_data_pending(app, i);
+        if (p < 0) {
             unknown = true;
             continue;
         }

@@ -141,8 +141,8 @@ static void up_build(struct ui_app *app)
         const struct revision *rv = &ms->revs[r->step.rev];
         if (ap[rv->before_idx]) {
             r->rows = 0;
-        } else if (emc_data_pending(ctx, r->step.rev, &r->rows, &err) < 0) {
-            r->rows = -1;
+        } else {
+            r->rows = ui_app_data_pending(app, r->step.rev);
         }
         if (r->rows < 0)
             vm->data_left = -1;
