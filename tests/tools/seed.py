@@ -25,46 +25,25 @@ Prints the row counts per table as JSON on stdout.
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import sys
 import uuid
-from urllib.parse import unquote, urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import emcdb  # noqa: E402
 
 DAY = 86400
 BATCH = 2000
 
 
-def parse_url(url):
-    scheme, rest = url.split('://', 1)
-    backend = scheme.split('+', 1)[0]
-    if backend == 'sqlite':
-        path = rest[1:] if rest.startswith('/') else rest
-        return backend, {'path': path.split('?', 1)[0]}
-    u = urlsplit('x://' + rest)
-    return backend, {
-        'host': u.hostname or '127.0.0.1',
-        'port': u.port,
-        'user': unquote(u.username or ''),
-        'password': unquote(u.password or ''),
-        'database': u.path.lstrip('/'),
-    }
-
-
 def connect(url):
-    backend, a = parse_url(url)
+    """(backend, connection) by emcdb.connect; on SQLite without foreign-key checks: the seeder
+    writes parents before children, and the checks would only slow a 1M-image seed."""
+    backend, conn = emcdb.connect(url)
     if backend == 'sqlite':
-        import sqlite3
-        return backend, sqlite3.connect(a['path'])
-    if backend == 'postgresql':
-        import psycopg2
-        return backend, psycopg2.connect(host=a['host'], port=a['port'] or 5432, user=a['user'],
-                                         password=a['password'], dbname=a['database'])
-    if backend == 'mysql':
-        import pymysql
-        return backend, pymysql.connect(host=a['host'], port=a['port'] or 3306, user=a['user'],
-                                        password=a['password'], database=a['database'],
-                                        charset='utf8', autocommit=False)
-    raise SystemExit('seed.py: unknown backend in URL: %s' % backend)
+        conn.execute('PRAGMA foreign_keys = OFF')
+    return backend, conn
 
 
 class Gen:
