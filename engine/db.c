@@ -177,6 +177,17 @@ int db_rollback(struct db_conn *c, struct emc_error *err)
     return db_drv(c)->rollback(c, err);
 }
 
+int db_end(struct db_conn *c, int rc, struct emc_error *err)
+{
+    if (rc == 0)
+        rc = db_commit(c, err);
+    if (rc < 0) {
+        struct emc_error ignored;
+        db_rollback(c, &ignored);
+    }
+    return rc;
+}
+
 bool db_has_probe(const struct db_conn *c)
 {
     return db_drv(c)->set_probe != NULL;

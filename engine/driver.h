@@ -124,6 +124,11 @@ int db_begin(struct db_conn *c, struct emc_error *err);
 int db_commit(struct db_conn *c, struct emc_error *err);
 int db_rollback(struct db_conn *c, struct emc_error *err);
 
+/* db_end: end the open transaction by rc: commit when rc == 0, else roll back, keeping the
+ * error that rc carries (a failed rollback is not reported over it). Returns rc, or the
+ * commit's failure (the transaction is then rolled back). */
+int db_end(struct db_conn *c, int rc, struct emc_error *err);
+
 /* db_has_probe: whether the connection's backend can call client code from SQL. */
 bool db_has_probe(const struct db_conn *c);
 

@@ -206,12 +206,7 @@ static int run_txn(struct emc_ctx *ctx, const char *sql, const struct db_param *
     double t0 = runner_now(); /* the lock is held from here (SQLite's BEGIN may have waited) */
     if (rc == 0)
         rc = db_query(ctx->conn, sql, p, np, NULL, NULL, affected, err);
-    if (rc == 0)
-        rc = db_commit(ctx->conn, err);
-    if (rc < 0) {
-        struct emc_error e2;
-        db_rollback(ctx->conn, &e2);
-    }
+    rc = db_end(ctx->conn, rc, err);
     *txn_s = runner_now() - t0;
     return rc;
 }
@@ -525,13 +520,8 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
             break;
         }
     }
-    if (rc == 0)
-        rc = db_commit(ctx->conn, err);
-    if (rc < 0) {
-        struct emc_error e2;
-        db_rollback(ctx->conn, &e2);
+    if ((rc = db_end(ctx->conn, rc, err)) < 0)
         *deleted = 0;
-    }
     *txn_s = runner_now() - t0;
     return rc;
 }

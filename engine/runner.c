@@ -596,12 +596,8 @@ int emc_stamp(struct emc_ctx *ctx, struct emc_state *st, const bool *want, struc
             rc = runner_version_rows(ctx, none, want, err);
         free(none);
     }
-    if (rc == 0 && txn)
-        rc = db_commit(ctx->conn, err);
-    if (rc < 0 && txn) {
-        struct emc_error e2;
-        db_rollback(ctx->conn, &e2);
-    }
+    if (txn)
+        rc = db_end(ctx->conn, rc, err);
     if (rc == 0)
         memcpy(st->applied, want, sizeof(bool) * (size_t)ctx->ms->nrev);
     return rc;

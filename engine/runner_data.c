@@ -295,11 +295,7 @@ static int one_batch(struct emc_ctx *ctx, const struct sql_list *l, struct windo
         if (rc == 0 && *changed > 0)
             rc = journal_step_update(ctx, jid, p->batches + 1, p->done + *changed, err);
     }
-    if (rc == 0)
-        rc = db_commit(ctx->conn, err);
-    if (rc < 0) {
-        struct emc_error e2;
-        db_rollback(ctx->conn, &e2);
+    if ((rc = db_end(ctx->conn, rc, err)) < 0) {
         *changed = 0;
         *end = false;
     }

@@ -56,12 +56,8 @@ static int version_rows(struct emc_ctx *ctx, struct emc_state *st, const bool *a
         rc = runner_version_rows(ctx, st->applied, after, err);
     if (rc == 0)
         rc = journal_step_end(ctx, jid, "done", nstmts, 0, NULL, err);
-    if (rc == 0 && own)
-        rc = db_commit(ctx->conn, err);
-    if (rc < 0 && own) {
-        struct emc_error e2;
-        db_rollback(ctx->conn, &e2);
-    }
+    if (own)
+        rc = db_end(ctx->conn, rc, err);
     return rc;
 }
 
@@ -126,13 +122,8 @@ static int schema_attempt(struct emc_ctx *ctx, struct emc_state *st, const struc
     }
     if (rc == 0)
         rc = version_rows(ctx, st, after, txn, jid, l->n, err);
-    if (rc == 0 && own)
-        rc = db_commit(ctx->conn, err);
-    if (rc < 0 && own) {
-        struct emc_error e2;
-        db_rollback(ctx->conn, &e2);
+    if (own && (rc = db_end(ctx->conn, rc, err)) < 0)
         st->has_version_table = had_table; /* a CREATE TABLE rolled back with the rest */
-    }
     if (rc == 0)
         memcpy(st->applied, after, sizeof(bool) * (size_t)ctx->ms->nrev);
     free(after);
