@@ -125,6 +125,37 @@ const struct ui_binding *keymap_table(size_t *n)
     return table;
 }
 
+bool ui_nav(int *pos, enum ui_act act, int page, int max)
+{
+    int p = *pos;
+    switch (act) {
+    case ACT_UP:
+        p--;
+        break;
+    case ACT_DOWN:
+        p++;
+        break;
+    case ACT_PGUP:
+        p -= page;
+        break;
+    case ACT_PGDN:
+        p += page;
+        break;
+    case ACT_HOME:
+        p = 0;
+        break;
+    case ACT_END:
+        p = max;
+        break;
+    default:
+        return false;
+    }
+    *pos = p > max ? max : p;
+    if (*pos < 0)
+        *pos = 0;
+    return true;
+}
+
 enum ui_act keymap_lookup(unsigned active, int key)
 {
     if (key == UI_KEY_NONE)

@@ -114,6 +114,11 @@ const struct ui_binding *keymap_table(size_t *n);
  * KC_TYPE printable keys other than those bound are ACT_TEXT. */
 enum ui_act keymap_lookup(unsigned active, int key);
 
+/* ui_nav: apply a navigation action (up, down, a page of page lines up or down, home, end) to
+ * the position *pos, clamped to 0..max (0 when max < 0). Returns false, and leaves *pos alone,
+ * for any other action. Every scrolled list and text of the console moves through it. */
+bool ui_nav(int *pos, enum ui_act act, int page, int max);
+
 /* keymap_bar: the key bar for the active contexts as alternating key / label pairs appended to
  * out (out->v[2k] = key name, out->v[2k+1] = label): the screen's own keys in table order, then
  * the ones that work everywhere; *nown (may be NULL) = how many pairs are the screen's own. */

@@ -119,40 +119,10 @@ static void scroll(struct ui_app *app, enum ui_act act)
     int page = ui_app_body_rows(app) - 6;
     if (page < 1)
         page = 1;
-    if (m->kind == UI_MODAL_CHOOSE) {
-        int n = m->items.n;
-        if (act == ACT_UP)
-            m->sel--;
-        else if (act == ACT_DOWN)
-            m->sel++;
-        else if (act == ACT_PGUP)
-            m->sel -= page;
-        else if (act == ACT_PGDN)
-            m->sel += page;
-        else if (act == ACT_HOME)
-            m->sel = 0;
-        else if (act == ACT_END)
-            m->sel = n - 1;
-        if (m->sel >= n)
-            m->sel = n - 1;
-        if (m->sel < 0)
-            m->sel = 0;
-        return;
-    }
-    if (act == ACT_UP)
-        m->scroll--;
-    else if (act == ACT_DOWN)
-        m->scroll++;
-    else if (act == ACT_PGUP)
-        m->scroll -= page;
-    else if (act == ACT_PGDN)
-        m->scroll += page;
-    else if (act == ACT_HOME)
-        m->scroll = 0;
-    else if (act == ACT_END)
-        m->scroll = 1 << 20; /* clamped when drawn */
-    if (m->scroll < 0)
-        m->scroll = 0;
+    if (m->kind == UI_MODAL_CHOOSE)
+        ui_nav(&m->sel, act, page, m->items.n - 1);
+    else
+        ui_nav(&m->scroll, act, page, 1 << 20); /* clamped to the text when drawn */
 }
 
 void modal_action(struct ui_app *app, enum ui_act act, int key)

@@ -446,26 +446,10 @@ static void gr_action(struct ui_app *app, enum ui_act act, int key)
         return;
     int page = ui_app_body_rows(app) - 3;
     if (vm->detail) {
-        int *t = &vm->detail_top;
-        int max = vm->detail_lines.n - ui_app_body_rows(app);
         if (act == ACT_BACK)
             vm->detail = false;
-        else if (act == ACT_UP)
-            (*t)--;
-        else if (act == ACT_DOWN)
-            (*t)++;
-        else if (act == ACT_PGUP)
-            *t -= page;
-        else if (act == ACT_PGDN)
-            *t += page;
-        else if (act == ACT_HOME)
-            *t = 0;
-        else if (act == ACT_END)
-            *t = max;
-        if (*t > max)
-            *t = max;
-        if (*t < 0)
-            *t = 0;
+        else
+            ui_nav(&vm->detail_top, act, page, vm->detail_lines.n - ui_app_body_rows(app));
         return;
     }
     switch (act) {

@@ -70,33 +70,7 @@ static void he_action(struct ui_app *app, enum ui_act act, int key)
     (void)key;
     struct vm_help *vm = &app->help;
     int rows = ui_app_body_rows(app);
-    int max = vm->lines.n - rows > 0 ? vm->lines.n - rows : 0;
-    switch (act) {
-    case ACT_UP:
-        vm->top--;
-        break;
-    case ACT_DOWN:
-        vm->top++;
-        break;
-    case ACT_PGUP:
-        vm->top -= rows - 1;
-        break;
-    case ACT_PGDN:
-        vm->top += rows - 1;
-        break;
-    case ACT_HOME:
-        vm->top = 0;
-        break;
-    case ACT_END:
-        vm->top = max;
-        break;
-    default:
-        return;
-    }
-    if (vm->top > max)
-        vm->top = max;
-    if (vm->top < 0)
-        vm->top = 0;
+    ui_nav(&vm->top, act, rows - 1, vm->lines.n - rows);
 }
 
 static void he_release(struct ui_app *app)

@@ -172,35 +172,12 @@ static void jo_action(struct ui_app *app, enum ui_act act, int key)
             vm->detail = false;
         return;
     }
-    switch (act) {
-    case ACT_UP:
-        vm->sel--;
-        break;
-    case ACT_DOWN:
-        vm->sel++;
-        break;
-    case ACT_PGUP:
-        vm->sel -= page;
-        break;
-    case ACT_PGDN:
-        vm->sel += page;
-        break;
-    case ACT_HOME:
-        vm->sel = 0;
-        break;
-    case ACT_END:
-        vm->sel = vm->n - 1;
-        break;
-    case ACT_OPEN:
+    if (act == ACT_OPEN) {
         open_detail(vm);
         return;
-    default:
-        return;
     }
-    if (vm->sel >= vm->n)
-        vm->sel = vm->n - 1;
-    if (vm->sel < 0)
-        vm->sel = 0;
+    if (!ui_nav(&vm->sel, act, page, vm->n - 1))
+        return;
     if (vm->sel < vm->top)
         vm->top = vm->sel;
     if (vm->sel >= vm->top + page + 1)

@@ -472,32 +472,11 @@ static void up_action(struct ui_app *app, enum ui_act act, int key)
         }
         run_phase(app, vm->next_phase);
         return;
-    case ACT_UP:
-        vm->top--;
-        break;
-    case ACT_DOWN:
-        vm->top++;
-        break;
-    case ACT_PGUP:
-        vm->top -= page;
-        break;
-    case ACT_PGDN:
-        vm->top += page;
-        break;
-    case ACT_HOME:
-        vm->top = 0;
-        break;
-    case ACT_END:
-        vm->top = vm->n;
-        break;
     default:
-        return;
+        break;
     }
-    vm->scrolled = true;
-    if (vm->top > vm->n - page)
-        vm->top = vm->n - page;
-    if (vm->top < 0)
-        vm->top = 0;
+    if (ui_nav(&vm->top, act, page, vm->n - page))
+        vm->scrolled = true;
 }
 
 static void up_release(struct ui_app *app)

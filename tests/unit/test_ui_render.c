@@ -115,6 +115,32 @@ static void test_keymap_no_ambiguity(void **state)
         }
 }
 
+/* ui_nav: the one way every list and text scrolls */
+static void test_nav(void **state)
+{
+    (void)state;
+    int p = 5;
+    assert_true(ui_nav(&p, ACT_UP, 10, 20));
+    assert_int_equal(p, 4);
+    assert_true(ui_nav(&p, ACT_DOWN, 10, 20));
+    assert_int_equal(p, 5);
+    assert_true(ui_nav(&p, ACT_PGDN, 10, 20));
+    assert_int_equal(p, 15);
+    assert_true(ui_nav(&p, ACT_PGDN, 10, 20)); /* clamped at max */
+    assert_int_equal(p, 20);
+    assert_true(ui_nav(&p, ACT_PGUP, 30, 20)); /* and at 0 */
+    assert_int_equal(p, 0);
+    assert_true(ui_nav(&p, ACT_END, 10, 20));
+    assert_int_equal(p, 20);
+    assert_true(ui_nav(&p, ACT_HOME, 10, 20));
+    assert_int_equal(p, 0);
+    assert_true(ui_nav(&p, ACT_END, 10, -3)); /* nothing to scroll: stays at 0 */
+    assert_int_equal(p, 0);
+    p = 7;
+    assert_false(ui_nav(&p, ACT_OPEN, 10, 20)); /* not a move: untouched */
+    assert_int_equal(p, 7);
+}
+
 static void test_help_and_bar_from_table(void **state)
 {
     (void)state;
@@ -259,6 +285,7 @@ int main(void)
         cmocka_unit_test(test_fmt),
         cmocka_unit_test(test_keymap_contexts),
         cmocka_unit_test(test_keymap_no_ambiguity),
+        cmocka_unit_test(test_nav),
         cmocka_unit_test(test_help_and_bar_from_table),
         cmocka_unit_test(test_view_models_to_text),
     };
