@@ -6,19 +6,19 @@
 #include <string.h>
 
 struct slot {
-    size_t off; /* key offset in the arena, plus one; 0 = empty slot */
-    uint32_t len;
     uint32_t hash;
-    size_t member; /* index into marks */
+    size_t member; /* the member's index plus one; 0 = empty slot */
 };
 
+/* the members in the order added: member i's key is arena + moff[i], NUL-terminated, of length
+ * moff[i + 1] - moff[i] - 1; marks[i] is set once by idset_mark */
 struct idset {
     struct slot *slots;
     size_t nslots; /* a power of two, at least twice the members */
     size_t n;
-    atomic_uchar *marks; /* one per member, set once by idset_mark */
-    size_t *moff;        /* member i's key: arena[moff[i], moff[i + 1]) */
-    size_t nmarks_cap;
+    size_t *moff;
+    atomic_uchar *marks;
+    size_t ncap; /* members moff (plus one) and marks have room for */
     atomic_size_t nmarked;
     char *arena;
     size_t used, cap;
@@ -69,15 +69,21 @@ void idset_free(struct idset *s)
     free(s);
 }
 
+static size_t key_len(const struct idset *s, size_t m)
+{
+    return s->moff[m + 1] - s->moff[m] - 1;
+}
+
 /* find: the slot holding key, or the empty slot where it would go */
 static struct slot *find(const struct idset *s, const char *key, size_t n, uint32_t h)
 {
     size_t mask = s->nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         struct slot *sl = &s->slots[i];
-        if (!sl->off)
+        if (!sl->member)
             return sl;
-        if (sl->hash == h && sl->len == n && memcmp(s->arena + sl->off - 1, key, n) == 0)
+        size_t m = sl->member - 1;
+        if (sl->hash == h && key_len(s, m) == n && memcmp(s->arena + s->moff[m], key, n) == 0)
             return sl;
     }
 }
@@ -89,10 +95,10 @@ static int grow(struct idset *s)
     if (!ns)
         return -1;
     for (size_t i = 0; i < s->nslots; i++) {
-        if (!s->slots[i].off)
+        if (!s->slots[i].member)
             continue;
         size_t j = s->slots[i].hash & (nn - 1);
-        while (ns[j].off)
+        while (ns[j].member)
             j = (j + 1) & (nn - 1);
         ns[j] = s->slots[i];
     }
@@ -102,19 +108,14 @@ static int grow(struct idset *s)
     return 0;
 }
 
-int idset_add(struct idset *s, const char *key, size_t n)
+/* reserve: room for one more member and its key of n bytes (and NUL) */
+static int reserve(struct idset *s, size_t n)
 {
-    if (n > UINT32_MAX)
-        return -1;
     if ((s->n + 1) * 2 > s->nslots && grow(s) < 0)
         return -1;
-    uint32_t h = key_hash(key, n);
-    struct slot *sl = find(s, key, n, h);
-    if (sl->off)
-        return 0;
-    if (s->used + n > s->cap) {
+    if (s->used + n + 1 > s->cap) {
         size_t nc = s->cap ? s->cap * 2 : 65536;
-        while (nc < s->used + n)
+        while (nc < s->used + n + 1)
             nc *= 2;
         char *na = realloc(s->arena, nc);
         if (!na)
@@ -122,26 +123,36 @@ int idset_add(struct idset *s, const char *key, size_t n)
         s->arena = na;
         s->cap = nc;
     }
-    if (s->n == s->nmarks_cap) {
-        size_t nc = s->nmarks_cap ? s->nmarks_cap * 2 : 1024;
+    if (s->n == s->ncap) {
+        size_t nc = s->ncap ? s->ncap * 2 : 1024;
         size_t *no = realloc(s->moff, (nc + 1) * sizeof(*no));
         if (!no)
             return -1;
         s->moff = no;
+        s->moff[s->n] = s->used;
         atomic_uchar *nm = realloc(s->marks, nc * sizeof(*nm));
         if (!nm)
             return -1;
-        for (size_t i = s->nmarks_cap; i < nc; i++)
+        for (size_t i = s->ncap; i < nc; i++)
             atomic_init(&nm[i], 0);
         s->marks = nm;
-        s->nmarks_cap = nc;
+        s->ncap = nc;
     }
-    if (n)
-        memcpy(s->arena + s->used, key, n);
-    *sl = (struct slot){.off = s->used + 1, .len = (uint32_t)n, .hash = h, .member = s->n};
-    s->moff[s->n] = s->used;
-    s->used += n;
-    s->n++;
+    return 0;
+}
+
+int idset_add(struct idset *s, const char *key, size_t n)
+{
+    if (n > UINT32_MAX || reserve(s, n) < 0)
+        return -1;
+    uint32_t h = key_hash(key, n);
+    struct slot *sl = find(s, key, n, h);
+    if (sl->member)
+        return 0;
+    memcpy(s->arena + s->used, key, n);
+    s->arena[s->used + n] = '\0';
+    s->used += n + 1;
+    *sl = (struct slot){.hash = h, .member = ++s->n};
     s->moff[s->n] = s->used;
     return 0;
 }
@@ -151,10 +162,10 @@ int idset_mark(struct idset *s, const char *key, size_t n)
     if (n > UINT32_MAX)
         return 0;
     struct slot *sl = find(s, key, n, key_hash(key, n));
-    if (!sl->off)
+    if (!sl->member)
         return 0;
     /* the first mark counts; concurrent markers race only on the exchange */
-    if (atomic_exchange_explicit(&s->marks[sl->member], 1, memory_order_relaxed) == 0)
+    if (atomic_exchange_explicit(&s->marks[sl->member - 1], 1, memory_order_relaxed) == 0)
         atomic_fetch_add_explicit(&s->nmarked, 1, memory_order_relaxed);
     return 1;
 }
@@ -165,8 +176,8 @@ const char *idset_member(const struct idset *s, size_t i, size_t *n)
         *n = 0;
         return NULL;
     }
-    *n = s->moff[i + 1] - s->moff[i];
-    return s->arena ? s->arena + s->moff[i] : "";
+    *n = key_len(s, i);
+    return s->arena + s->moff[i];
 }
 
 size_t idset_size(const struct idset *s)

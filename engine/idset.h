@@ -1,8 +1,10 @@
-/* idset.h - a set of text keys (image ids) that can be marked: the engine fills it from one
- * query, SQL run by SQLite marks the members it meets (through a function the driver
- * registers, db_set_probe), and the engine then counts the marked members.
+/* idset.h - a set of text keys (image ids) that can be marked: the purge preview fills it with
+ * the eligible images, its passes over the child tables mark the members that kept rows
+ * reference (SQLite through a function the driver registers, db_set_probe; MariaDB from the
+ * rows a query returns), and the preview then counts the marked members.
  *
- * Open addressing with linear probing over a multiply-shift hash; keys are copied into one arena.
+ * Open addressing with linear probing over a multiply-shift hash; keys are copied, each with a
+ * NUL, into one arena.
  * idset_mark may run in several threads at once (the marks are atomic); idset_add may not run
  * at the same time as anything else. */
 #ifndef EMC_IDSET_H
@@ -28,8 +30,8 @@ int idset_add(struct idset *s, const char *key, size_t n);
  * now or before), 0 if not. */
 int idset_mark(struct idset *s, const char *key, size_t n);
 
-/* idset_member: member i (0 <= i < idset_size, in the order added): its key (not
- * NUL-terminated) and *n its length; NULL past the end. */
+/* idset_member: member i (0 <= i < idset_size, in the order added): its key, NUL-terminated
+ * (a key holding a NUL byte ends there as a C string), and *n its length; NULL past the end. */
 const char *idset_member(const struct idset *s, size_t i, size_t *n);
 
 /* idset_size: the number of members. */

@@ -69,48 +69,25 @@ bool purge_in_scope(const struct purge_tab *pt, bool images_only)
     return images_only == (pt->kind == PURGE_TAB_IMAGES);
 }
 
-const char *purge_kept_sql(char *buf, size_t n, const char *alias, const char *cutoff,
-                           bool text_cmp)
+const char *purge_kept_sql(char *buf, size_t n, const char *alias, bool text_cmp)
 {
-    char c[40] = "?";
-    if (cutoff)
-        snprintf(c, sizeof(c), "'%.32s'", cutoff);
-    snprintf(buf, n, "(%s.deleted_at IS NULL OR %s%s.deleted_at >= %s)", alias, text_cmp ? "+" : "",
-             alias, c);
+    snprintf(buf, n, "(%s.deleted_at IS NULL OR %s%s.deleted_at >= ?)", alias, text_cmp ? "+" : "",
+             alias);
     return buf;
 }
 
-/* image_refs: the four EXISTS of purge_image_refs_sql joined by OR, or, negated, four NOT
- * EXISTS joined by AND (the same condition, which PostgreSQL plans as anti-joins: NOT (... OR
- * ...) it runs as four probes per image) */
-static const char *image_refs(char *buf, size_t n, const char *alias, const char *keep_cutoff,
-                              bool negate)
+/* four NOT EXISTS joined by AND, which PostgreSQL plans as anti-joins (NOT (... OR ...) it runs
+ * as four probes per image) */
+const char *purge_image_free_sql(char *buf, size_t n, const char *alias)
 {
-    size_t used = 0;
-    used += (size_t)snprintf(buf, n, "(");
-    for (int i = 0; i < 4 && used < n; i++) {
-        char keep[128] = "", kept[112];
-        if (keep_cutoff)
-            snprintf(keep, sizeof(keep), " AND %s",
-                     purge_kept_sql(kept, sizeof(kept), "c", keep_cutoff, false));
+    size_t used = (size_t)snprintf(buf, n, "(");
+    for (int i = 0; i < 4 && used < n; i++)
         used += (size_t)snprintf(buf + used, n - used,
-                                 "%s%sEXISTS (SELECT 1 FROM %s c WHERE c.image_id = %s.id%s)",
-                                 i ? (negate ? " AND " : " OR ") : "", negate ? "NOT " : "",
-                                 purge_image_children[i], alias, keep);
-    }
+                                 "%sNOT EXISTS (SELECT 1 FROM %s c WHERE c.image_id = %s.id)",
+                                 i ? " AND " : "", purge_image_children[i], alias);
     if (used < n)
         snprintf(buf + used, n - used, ")");
     return buf;
-}
-
-const char *purge_image_refs_sql(char *buf, size_t n, const char *alias, const char *keep_cutoff)
-{
-    return image_refs(buf, n, alias, keep_cutoff, false);
-}
-
-const char *purge_image_free_sql(char *buf, size_t n, const char *alias)
-{
-    return image_refs(buf, n, alias, NULL, true);
 }
 
 bool purge_is_fk_error(const struct emc_error *err)
@@ -132,17 +109,17 @@ bool purge_is_fk_error(const struct emc_error *err)
     return strstr(err->msg, "FOREIGN KEY") != NULL || strstr(err->msg, "foreign key") != NULL;
 }
 
-/* count_blocked_kept_pg: images deleted before cutoff that a child row kept by a purge with
- * keep_cutoff references, as one hash join: the kept child rows (a scan of each child table)
- * probe a hash of the eligible images. Four EXISTS per eligible image, which is what the other
- * backends run, take 3.7 s at 1M images on PostgreSQL (an index probe and heap fetches per
- * image and table); this takes 1.3 s. */
-static int count_blocked_kept_pg(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
-                                 int64_t *n, struct emc_error *err)
+/* count_blocked_kept: images deleted before cutoff that a child row kept by a purge with
+ * keep_cutoff references, in one join: the kept child rows (a scan of each child table) probe
+ * the eligible images. PostgreSQL runs it as a hash join, 1.3 s at 1M images against 3.7 s
+ * for four EXISTS per eligible image (an index probe and heap fetches per image and table).
+ * SQLite's and MariaDB's previews mark the images instead (purge_scan.c). */
+static int count_blocked_kept(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
+                              int64_t *n, struct emc_error *err)
 {
     struct sbuf b = {0};
     char kept[112];
-    purge_kept_sql(kept, sizeof(kept), "k", NULL, false);
+    purge_kept_sql(kept, sizeof(kept), "k", false);
     sb_printf(&b, "SELECT COUNT(*) FROM (SELECT DISTINCT c.image_id FROM (");
     for (int i = 0; i < 4; i++)
         sb_printf(&b, "%sSELECT image_id FROM %s k WHERE %s", i ? " UNION ALL " : "",
@@ -162,19 +139,12 @@ static int count_blocked_kept_pg(struct emc_ctx *ctx, const char *cutoff, const 
 int purge_count_blocked(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
                         int64_t *n, struct emc_error *err)
 {
-    char refs[1400], sql[1800];
-    if (keep_cutoff && strcmp(ctx->dialect, "postgresql") == 0)
-        return count_blocked_kept_pg(ctx, cutoff, keep_cutoff, n, err);
-    if (keep_cutoff) {
-        purge_image_refs_sql(refs, sizeof(refs), "i", keep_cutoff);
-        snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM images i WHERE i.deleted_at < ? AND %s",
-                 refs);
-        struct db_param p[] = {DBP_S(cutoff)};
-        return db_query_int(ctx->conn, sql, p, 1, n, NULL, err);
-    }
+    if (keep_cutoff)
+        return count_blocked_kept(ctx, cutoff, keep_cutoff, n, err);
     /* the eligible images less those no row references: the second count is the anti-join
      * the deletion itself uses (purge_image_free_sql), much cheaper on PostgreSQL than an OR
      * of four EXISTS */
+    char refs[1400], sql[1800];
     purge_image_free_sql(refs, sizeof(refs), "i");
     snprintf(sql, sizeof(sql),
              "SELECT (SELECT COUNT(*) FROM images i WHERE i.deleted_at < ?) - (SELECT COUNT(*) "

@@ -36,23 +36,15 @@ bool purge_in_scope(const struct purge_tab *pt, bool images_only);
 /* purge_image_children: the four tables whose rows reference images (image_id). */
 extern const char *const purge_image_children[4];
 
-/* purge_kept_sql: into buf, the condition that a purge with a cutoff keeps the row alias:
- * deleted_at NULL or not before the cutoff. cutoff is written inline (a timestamp this module
- * formatted itself), or as a '?' placeholder when NULL. With text_cmp (SQLite only), the
- * column is compared as +alias.deleted_at, without its NUMERIC affinity, which spares a
- * text-to-number attempt per row and gives the same result. Returns buf. */
-const char *purge_kept_sql(char *buf, size_t n, const char *alias, const char *cutoff,
-                           bool text_cmp);
+/* purge_kept_sql: into buf, the condition that a purge keeps the row alias: deleted_at NULL or
+ * not before the cutoff, a '?' parameter. With text_cmp (SQLite only), the column is compared as
+ * +alias.deleted_at, without its NUMERIC affinity, which spares a text-to-number attempt per row
+ * and gives the same result. Returns buf. */
+const char *purge_kept_sql(char *buf, size_t n, const char *alias, bool text_cmp);
 
-/* purge_image_refs_sql: into buf, a condition true when a row of one of the four image child
- * tables references the image alias.id; with keep_cutoff, only child rows that a purge with
- * that cutoff keeps (deleted_at NULL or >= cutoff; the cutoff is a timestamp this module
- * formatted itself, so it is written inline). Returns buf. */
-const char *purge_image_refs_sql(char *buf, size_t n, const char *alias, const char *keep_cutoff);
-
-/* purge_image_free_sql: into buf, the negation of purge_image_refs_sql without keep_cutoff (no
- * child row references alias.id), written as NOT EXISTS ... AND NOT EXISTS ..., which
- * PostgreSQL plans as anti-joins. Returns buf. */
+/* purge_image_free_sql: into buf, a condition true when no row of the four image child tables
+ * references the image alias.id, written as NOT EXISTS ... AND NOT EXISTS ..., which PostgreSQL
+ * plans as anti-joins. Returns buf. */
 const char *purge_image_free_sql(char *buf, size_t n, const char *alias);
 
 /* purge_is_fk_error: whether err is a foreign-key violation on any backend. */
@@ -60,7 +52,7 @@ bool purge_is_fk_error(const struct emc_error *err);
 
 /* purge_count_blocked: *n = images with deleted_at < cutoff that a child row references; with
  * keep_cutoff, only child rows that a purge with that cutoff keeps (deleted_at NULL or not
- * before it) count. Each backend gets the form it runs fastest. */
+ * before it) count: the preview's count on PostgreSQL. */
 int purge_count_blocked(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
                         int64_t *n, struct emc_error *err);
 

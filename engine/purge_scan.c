@@ -115,30 +115,22 @@ struct session {
 static int fill_tmp(struct emc_ctx *ctx, const struct idset *ids, struct emc_error *err)
 {
     int rc = 0;
-    size_t total = idset_size(ids);
+    size_t total = idset_size(ids), n;
     struct db_param *p = calloc(ELIGIBLE_ROWS_PER_INSERT, sizeof(*p));
     char *sql = malloc(64 + 6 * ELIGIBLE_ROWS_PER_INSERT);
-    char(*keys)[40] = calloc(ELIGIBLE_ROWS_PER_INSERT, sizeof(*keys));
-    if (!p || !sql || !keys)
+    if (!p || !sql)
         rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
     for (size_t s = 0; rc == 0 && s < total; s += ELIGIBLE_ROWS_PER_INSERT) {
         size_t e = s + ELIGIBLE_ROWS_PER_INSERT < total ? s + ELIGIBLE_ROWS_PER_INSERT : total;
         int len = snprintf(sql, 64, "INSERT INTO " ELIGIBLE_TMP " (id) VALUES ");
-        for (size_t i = s; rc == 0 && i < e; i++) {
-            size_t n;
-            const char *k = idset_member(ids, i, &n);
-            if (n >= sizeof(keys[0])) /* images.id is VARCHAR(36): not Glance's schema */
-                rc = emc_error_set(err, EMC_E_OTHER, "an image id of %zu characters", n);
-            snprintf(keys[i - s], sizeof(keys[0]), "%.*s", (int)n, k);
-            p[i - s] = DBP_S(keys[i - s]);
+        for (size_t i = s; i < e; i++) {
+            p[i - s] = DBP_S(idset_member(ids, i, &n));
             len += sprintf(sql + len, "%s(?)", i > s ? ", " : "");
         }
-        if (rc == 0)
-            rc = db_query(ctx->conn, sql, p, (int)(e - s), NULL, NULL, NULL, err);
+        rc = db_query(ctx->conn, sql, p, (int)(e - s), NULL, NULL, NULL, err);
     }
     free(p);
     free(sql);
-    free(keys);
     return rc;
 }
 
@@ -212,11 +204,11 @@ static int mark_kept_refs(struct emc_ctx *ctx, struct session *ss, const struct 
     struct db_param p = DBP_S(bd->cutoff);
     if (db_has_probe(ctx->conn)) {
         snprintf(sql, sizeof(sql), "SELECT SUM(" PROBE_FN "(x.image_id)) FROM %s x WHERE %s",
-                 pt->name, purge_kept_sql(kept, sizeof(kept), "x", NULL, true));
+                 pt->name, purge_kept_sql(kept, sizeof(kept), "x", true));
         int64_t refs = 0; /* the kept rows that reference eligible images: not needed */
         return db_query_int(ctx->conn, sql, &p, 1, &refs, NULL, err);
     }
-    purge_kept_sql(kept, sizeof(kept), "x", NULL, false);
+    purge_kept_sql(kept, sizeof(kept), "x", false);
     if (make_tmp(ctx, ss, bd->eligible)) {
         snprintf(sql, sizeof(sql),
                  "SELECT DISTINCT x.image_id FROM %s x STRAIGHT_JOIN " ELIGIBLE_TMP
@@ -395,37 +387,28 @@ static void add_job(struct pool *p, enum job_kind kind, const struct purge_tab *
     p->jobs[p->njobs++] = (struct job){kind, pt, tp};
 }
 
-/* plan: the jobs, the longest first so that the last to finish are short: the blocked count
- * (the longest query on MariaDB) or the load of the eligible set (which the marking passes
- * wait for: the other worker meanwhile scans), then the tables in the order of their usual size in
- * Glance (properties, tags, members, locations per image; images; tasks), each table's marking pass
- * right after its scan */
-static void plan(struct pool *p, const struct bounds *bd, struct purge_preview *out)
+/* plan: the jobs for the n tables tab[i] (previews out[i]), the longest first so that the last
+ * to finish are short: the blocked count (the longest query on MariaDB) or the load of the
+ * eligible set (which the marking passes wait for: the other worker meanwhile scans), then the
+ * tables in the order of their usual size in Glance (properties, tags, members, locations per
+ * image; images; tasks), each table's marking pass right after its scan */
+static void plan(struct pool *p, const struct bounds *bd, const struct purge_tab *const *tab,
+                 struct purge_table_preview *out, int n)
 {
     static const char *const by_size[] = {"image_properties", "image_tags", "image_members",
                                           "image_locations",  "images",     "tasks",
                                           "task_info"};
-    struct purge_table_preview *images = NULL;
-    for (int i = 0; i < out->ntables; i++)
-        if (strcmp(out->t[i].table, "images") == 0)
-            images = &out->t[i];
-    if (images && !bd->eligible)
-        add_job(p, JOB_BLOCKED, NULL, images);
-    if (bd->eligible)
-        add_job(p, JOB_LOAD, NULL, NULL);
-    for (size_t k = 0; k < sizeof(by_size) / sizeof(by_size[0]); k++) {
-        for (int i = 0; i < out->ntables; i++) {
-            const struct purge_tab *pt = NULL;
-            for (int t = 0; t < PURGE_NTABS; t++)
-                if (strcmp(purge_tabs[t].name, out->t[i].table) == 0)
-                    pt = &purge_tabs[t];
-            if (!pt || strcmp(pt->name, by_size[k]) != 0)
+    for (int i = 0; i < n; i++)
+        if (tab[i]->kind == PURGE_TAB_IMAGES)
+            add_job(p, bd->eligible ? JOB_LOAD : JOB_BLOCKED, NULL, &out[i]);
+    for (size_t k = 0; k < sizeof(by_size) / sizeof(by_size[0]); k++)
+        for (int i = 0; i < n; i++) {
+            if (strcmp(tab[i]->name, by_size[k]) != 0)
                 continue;
-            add_job(p, JOB_SCAN, pt, &out->t[i]);
-            if (bd->eligible && is_image_child(pt))
-                add_job(p, JOB_MARK, pt, &out->t[i]);
+            add_job(p, JOB_SCAN, tab[i], &out[i]);
+            if (bd->eligible && is_image_child(tab[i]))
+                add_job(p, JOB_MARK, tab[i], &out[i]);
         }
-    }
 }
 
 /* open_workers: w[0] on the caller's connection, then up to n - 1 on new connections to the
@@ -475,19 +458,20 @@ int purge_scan(struct emc_ctx *ctx, const struct purge_opts *o, time_t now, bool
     purge_cutoff(now, o->age_in_days, bd.cutoff, sizeof(bd.cutoff));
     for (int b = 0; b < PURGE_NBUCKETS - 1; b++)
         purge_cutoff(now, bucket_days[b], bd.edge[b], sizeof(bd.edge[b]));
-    bool has_images = false;
+    const struct purge_tab *tab[PURGE_NTABS]; /* the table of each row of out */
     for (int i = 0; i < PURGE_NTABS; i++) {
         const struct purge_tab *pt = &purge_tabs[i];
         if (scope_only && !purge_in_scope(pt, o->images_only))
             continue;
+        tab[out->ntables] = pt;
         struct purge_table_preview *tp = &out->t[out->ntables++];
         snprintf(tp->table, sizeof(tp->table), "%s", pt->name);
         tp->in_scope = purge_in_scope(pt, o->images_only);
-        has_images |= pt->kind == PURGE_TAB_IMAGES;
     }
-    /* marking needs every child table's pass: a whole preview of db purge */
+    /* marking needs every child table's pass: a whole preview (not a dry run's scope) of db
+     * purge */
     int rc = 0;
-    if (has_images && !scope_only && !o->images_only && marks(ctx) && !(bd.eligible = idset_new()))
+    if (!scope_only && !o->images_only && marks(ctx) && !(bd.eligible = idset_new()))
         rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
     struct pool p = {.bd = &bd};
     struct worker w[PURGE_SCAN_CONNS];
@@ -495,7 +479,7 @@ int purge_scan(struct emc_ctx *ctx, const struct purge_opts *o, time_t now, bool
     if (rc == 0) {
         pthread_mutex_init(&p.mu, NULL);
         pthread_cond_init(&p.loaded_cv, NULL);
-        plan(&p, &bd, out);
+        plan(&p, &bd, tab, out->t, out->ntables);
         nw = open_workers(ctx, &p, w,
                           conns < 1                  ? 1
                           : conns > PURGE_SCAN_CONNS ? PURGE_SCAN_CONNS
@@ -526,7 +510,7 @@ int purge_scan(struct emc_ctx *ctx, const struct purge_opts *o, time_t now, bool
     }
     for (int i = 0; rc == 0 && i < out->ntables; i++) {
         struct purge_table_preview *tp = &out->t[i];
-        if (bd.eligible && strcmp(tp->table, "images") == 0)
+        if (bd.eligible && tab[i]->kind == PURGE_TAB_IMAGES)
             tp->blocked = (int64_t)idset_marked(bd.eligible);
         if (tp->in_scope)
             tp->would_delete = capped(tp->eligible - tp->blocked, o->max_rows);

@@ -55,6 +55,7 @@ static void test_growth(void **state)
         const char *m = idset_member(s, (size_t)i, &n);
         assert_int_equal(n, strlen(k));
         assert_memory_equal(m, k, n);
+        assert_int_equal(m[n], '\0'); /* a C string, as a query parameter wants it */
     }
     size_t n = 1;
     assert_null(idset_member(s, 100000, &n));
