@@ -376,12 +376,7 @@ int emc_demo_create(const struct emc_demo_opts *o, struct emc_demo_summary *out,
     int ntasks = n / 12 > 20 ? n / 12 : 20;
     for (int i = 0; rc == 0 && i < ntasks; i++)
         rc = add_task(&g, owners, err);
-    if (rc == 0)
-        rc = db_commit(ctx->conn, err);
-    else if (ctx->conn) {
-        struct emc_error e2;
-        db_rollback(ctx->conn, &e2);
-    }
+    rc = db_end(ctx->conn, rc, err);
     if (rc == 0) {
         struct emc_state s;
         if (emc_read_state(ctx, &s, err) == 0) {

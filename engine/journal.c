@@ -6,8 +6,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -216,11 +216,6 @@ int journal_resume_point(struct emc_ctx *ctx, const char *step, int64_t *stmts_d
     }
     return 0;
 }
-
-struct holder_ud {
-    char *buf;
-    size_t n;
-};
 
 /* the newest run the journal says is running */
 struct holder {

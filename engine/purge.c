@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "driver.h"
 #include "journal.h"
 #include "purge_exec.h"
 #include "purge_scan.h"

@@ -487,10 +487,7 @@ static int run_group(struct emc_ctx *ctx, struct emc_state *st, const struct emc
                 j++;
         }
         ctx->in_group = false;
-        if (rc == 0)
-            rc = db_commit(ctx->conn, err);
-        if (rc < 0) {
-            db_rollback(ctx->conn, &e2);
+        if ((rc = db_end(ctx->conn, rc, err)) < 0) {
             memcpy(st->applied, applied, sz);
             st->has_version_table = had_table;
             j = i;
