@@ -217,44 +217,47 @@ static void many_properties(struct emc_ctx *ctx, int n)
             n, pf_ago(900, c), pf_ago(300, d));
 }
 
+/* purge_many: a fresh copy holding n such rows, purged with o (which must succeed); the
+ * image_properties row of the result, and *left = the rows that remain */
+static struct purge_table_result purge_many(int n, struct purge_opts o, int64_t *left)
+{
+    struct pf_capture cap;
+    struct purge_result res;
+    struct emc_ctx *ctx = pf_open_copy(&cap);
+    many_properties(ctx, n);
+    assert_int_equal(run(ctx, o, &res), 0);
+    struct purge_table_result t = *pf_result_row(&res, "image_properties");
+    *left = pf_int(ctx, "SELECT COUNT(*) FROM image_properties");
+    emc_close(ctx);
+    return t;
+}
+
 static void test_batch_size_adapts(void **state)
 {
     (void)state;
-    struct pf_capture cap;
-    struct purge_result res;
+    int64_t left;
     /* fast transactions against a long target: 100, 150, 225, 337, 505, then the 183 left */
-    struct emc_ctx *ctx = pf_open_copy(&cap);
-    many_properties(ctx, 1500);
     struct purge_opts o = opts(30, -1, 100);
     o.target_txn_s = 1000;
-    assert_int_equal(run(ctx, o, &res), 0);
-    const struct purge_table_result *t = pf_result_row(&res, "image_properties");
-    assert_int_equal(t->deleted, 1500);
-    assert_int_equal(t->batches, 6);
-    assert_int_equal(t->max_batch, 505);
-    assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM image_properties"), 0);
-    emc_close(ctx);
+    struct purge_table_result t = purge_many(1500, o, &left);
+    assert_int_equal(t.deleted, 1500);
+    assert_int_equal(t.batches, 6);
+    assert_int_equal(t.max_batch, 505);
+    assert_int_equal(left, 0);
     /* slow ones against a tiny target: 400, 200, then the floor of 100 */
-    ctx = pf_open_copy(&cap);
-    many_properties(ctx, 1500);
     o = opts(30, -1, 400);
     o.target_txn_s = 1e-9;
-    assert_int_equal(run(ctx, o, &res), 0);
-    t = pf_result_row(&res, "image_properties");
-    assert_int_equal(t->deleted, 1500);
-    assert_int_equal(t->batches, 2 + 9);
-    assert_int_equal(t->max_batch, 400);
-    assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM image_properties"), 0);
+    t = purge_many(1500, o, &left);
+    assert_int_equal(t.deleted, 1500);
+    assert_int_equal(t.batches, 2 + 9);
+    assert_int_equal(t.max_batch, 400);
+    assert_int_equal(left, 0);
     /* a fixed size stays fixed */
-    emc_close(ctx);
-    ctx = pf_open_copy(&cap);
-    many_properties(ctx, 1500);
-    assert_int_equal(run(ctx, opts(30, 1000, 300), &res), 0);
-    t = pf_result_row(&res, "image_properties");
-    assert_int_equal(t->deleted, 1000);
-    assert_int_equal(t->batches, 4);
-    assert_int_equal(t->max_batch, 300);
-    emc_close(ctx);
+    t = purge_many(1500, opts(30, 1000, 300), &left);
+    assert_int_equal(t.deleted, 1000);
+    assert_int_equal(t.batches, 4);
+    assert_int_equal(t.max_batch, 300);
+    assert_int_equal(left, 500);
 }
 
 /* a batch that has held its transaction 1.5 times the target commits after its current
@@ -262,26 +265,17 @@ static void test_batch_size_adapts(void **state)
 static void test_batch_ends_early(void **state)
 {
     (void)state;
-    struct pf_capture cap;
-    struct purge_result res;
-    struct emc_ctx *ctx = pf_open_copy(&cap);
-    many_properties(ctx, 3000);
+    int64_t left;
     struct purge_opts o = opts(30, -1, 2500);
     o.target_txn_s = 1e-9;
-    assert_int_equal(run(ctx, o, &res), 0);
-    const struct purge_table_result *t = pf_result_row(&res, "image_properties");
-    assert_int_equal(t->deleted, 3000);
-    assert_int_equal(t->max_batch, 1000);
-    assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM image_properties"), 0);
-    emc_close(ctx);
+    struct purge_table_result t = purge_many(3000, o, &left);
+    assert_int_equal(t.deleted, 3000);
+    assert_int_equal(t.max_batch, 1000);
+    assert_int_equal(left, 0);
     /* a fixed size (no target) is never cut */
-    ctx = pf_open_copy(&cap);
-    many_properties(ctx, 3000);
-    assert_int_equal(run(ctx, opts(30, -1, 2500), &res), 0);
-    t = pf_result_row(&res, "image_properties");
-    assert_int_equal(t->batches, 2);
-    assert_int_equal(t->max_batch, 2500);
-    emc_close(ctx);
+    t = purge_many(3000, opts(30, -1, 2500), &left);
+    assert_int_equal(t.batches, 2);
+    assert_int_equal(t.max_batch, 2500);
 }
 
 static void test_images_skip_blocked(void **state)
