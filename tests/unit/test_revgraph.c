@@ -238,8 +238,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_heads_that_make_no_sense, setup_ab, teardown_ab),
         cmocka_unit_test_setup_teardown(test_targets, setup_ab, teardown_ab),
         cmocka_unit_test_setup_teardown(test_data_on_path, setup_ab, teardown_ab),
-        cmocka_unit_test_setup_teardown(test_branch_heads_and_release_order, setup_ab,
-                                        teardown_ab),
+        cmocka_unit_test_setup_teardown(test_branch_heads_and_release_order, setup_ab, teardown_ab),
         cmocka_unit_test(test_bad_graphs_refused),
         cmocka_unit_test(test_embedded_glance_graph),
     };

@@ -34,9 +34,8 @@ static void test_quotes(void **state)
 {
     (void)state;
     struct sql_list l;
-    assert_int_equal(sql_split("UPDATE t SET v = 'a;b''c';\nSELECT \"x;y\", `p;q` FROM t;", &l,
-                               NULL),
-                     0);
+    assert_int_equal(
+        sql_split("UPDATE t SET v = 'a;b''c';\nSELECT \"x;y\", `p;q` FROM t;", &l, NULL), 0);
     assert_int_equal(l.n, 2);
     assert_string_equal(l.stmt[0], "UPDATE t SET v = 'a;b''c'");
     assert_string_equal(l.stmt[1], "SELECT \"x;y\", `p;q` FROM t");
