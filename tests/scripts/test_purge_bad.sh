@@ -5,7 +5,8 @@
 #   line "Purge command failed, check glance-manage logs for more details.", exit 1, and the
 #   failed transaction rolled back, in both modes;
 # - a database user without DELETE rights (PostgreSQL, MariaDB; SQLite has no users): one line
-#   naming the table, exit 1, nothing deleted, nothing journaled; --preview still works;
+#   naming the table, exit 1, nothing deleted, nothing journaled; --preview still works, and
+#   gives the same blocked images without CREATE TEMPORARY TABLES or a second connection;
 # - the password never appears in any of that output.
 source "$(dirname "$0")/lib.sh"
 if [ "${CI:-}" = true ]; then require_servers; fi
@@ -102,6 +103,22 @@ for b in $(backends); do
     expect_eq "$b: read-only user's preview: the three blocked images" 3 "$(img_blocked "$WORK/out")"
     "$EMC_BIN" --database-url "$U" --json db purge --preview > "$WORK/out" 2> "$WORK/err"
     expect_eq "$b: owner's preview: the three blocked images" 3 "$(img_blocked "$WORK/out")"
+    # a user allowed one connection: the preview's second connection is refused, and the
+    # preview runs on the first alone, with the same answer
+    if [ "$b" = postgresql ]; then
+        sql "$b" "$U" "ALTER ROLE purge_ro CONNECTION LIMIT 1"
+    else
+        sql "$b" "$U" "ALTER USER 'purge_ro'@'127.0.0.1' WITH MAX_USER_CONNECTIONS 1"
+    fi
+    set +e
+    "$EMC_BIN" --database-url "$RO" --debug --json db purge --preview > "$WORK/out" 2> "$WORK/err"
+    rc=$?
+    set -e
+    expect_eq "$b: one connection allowed: the preview succeeds" 0 "$rc"
+    check "$b: one connection allowed: it says so, in a debug line" \
+        grep -q "the preview runs on 1 connection(s)" "$WORK/err"
+    expect_eq "$b: one connection allowed: the three blocked images" 3 "$(img_blocked "$WORK/out")"
+    check "$b: one connection allowed: no password in the output" no_password "$WORK/out" "$WORK/err"
     if [ "$b" = postgresql ]; then
         sql "$b" "$U" "DROP OWNED BY purge_ro; DROP ROLE purge_ro" > /dev/null
     else
