@@ -15,23 +15,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tools'))
-from seed import parse_url  # noqa: E402
+import emcdb  # noqa: E402
 
 
 def connect(url):
-    backend, a = parse_url(url)
-    if backend == 'sqlite':
-        import sqlite3
-        return backend, sqlite3.connect(a['path'], timeout=120, isolation_level=None)
-    if backend == 'postgresql':
-        import psycopg2
-        c = psycopg2.connect(host=a['host'], port=a['port'], user=a['user'],
-                             password=a['password'], dbname=a['database'])
-        return backend, c
-    import pymysql
-    c = pymysql.connect(host=a['host'], port=a['port'], user=a['user'], password=a['password'],
-                        database=a['database'], charset='utf8', autocommit=False)
-    return backend, c
+    # SQLite without an implicit transaction (write() opens its own, BEGIN IMMEDIATE), waiting
+    # up to 120 s for the lock as the tools do
+    return emcdb.connect(url, autocommit=False, timeout=120) if not url.startswith('sqlite') \
+        else emcdb.connect(url, autocommit=True, timeout=120)
 
 
 def write(backend, conn, cur, ph, img, name, stamp):
