@@ -304,6 +304,15 @@ void run_phase(struct ui_app *app, char phase)
     run_end(app);
 }
 
+void run_purge_opts(const struct ui_app *app, bool images, struct purge_opts *o)
+{
+    purge_default_opts(app->ctx, images, o);
+    o->age_in_days = images ? app->purge.images_age : app->purge.age;
+    o->max_rows = app->purge.max_rows;
+    if (app->opt.batch_size > 0)
+        o->target_txn_s = 0;
+}
+
 void run_purge(struct ui_app *app, bool images)
 {
     struct emc_ctx *ctx = app->ctx;
@@ -311,12 +320,8 @@ void run_purge(struct ui_app *app, bool images)
     if (!ctx)
         return;
     run_begin(app, images ? 'I' : 'P');
-    struct purge_opts o = {.age_in_days = images ? vm->images_age : vm->age,
-                           .max_rows = vm->max_rows,
-                           .images_only = images,
-                           .batch_size = ctx->batch_size,
-                           .sleep_s = 0,
-                           .dry_run = false};
+    struct purge_opts o;
+    run_purge_opts(app, images, &o);
     ctx->command = images ? "purge_images_table" : "purge";
     struct emc_error err;
     emc_error_clear(&err);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "emc.h"
+#include "purge.h"
 
 struct ui_app;
 
@@ -37,6 +38,12 @@ void run_phase(struct ui_app *app, char phase);
 
 /* run_purge: purge with the Purge screen's settings (images: the images table). */
 void run_purge(struct ui_app *app, bool images);
+
+/* run_purge_opts: the options run_purge uses: the command line's defaults for the backend
+ * (batched, the batch size adapting to about 0.2 s transactions, on SQLite a pause between
+ * batches), the Purge screen's age and row limit, and a fixed batch size when the console was
+ * started with --batch-size. */
+void run_purge_opts(const struct ui_app *app, bool images, struct purge_opts *o);
 
 /* run_error_panel: open the panel for a failed run: the message and the database's state. */
 void run_error_panel(struct ui_app *app, const char *what, const struct emc_error *err);

@@ -485,6 +485,49 @@ static void test_resize(void **state)
     leave_temp_dir();
 }
 
+/* the console's purges take the command line's defaults: batches adapting to ~0.2 s
+ * transactions and, on SQLite, a pause between them for other writers; --batch-size fixes the
+ * size, as on the command line */
+static void test_purge_opts_as_cli(void **state)
+{
+    (void)state;
+    in_temp_dir("purge-opts");
+    struct emc_demo_summary sum;
+    make_demo(&sum);
+    for (int batch = 0; batch <= 500; batch += 500) {
+        struct script s;
+        static const struct ui_step none[1]; /* no key: the console is not run */
+        struct ui_app *app = calloc(1, sizeof(*app));
+        assert_non_null(app);
+        struct ui_options o = ui_test_options("sqlite:///" DB);
+        o.batch_size = batch;
+        o.stop_flag = &s.stop_flag;
+        ui_app_init(app, &o, script_io(&s, none));
+        assert_non_null(app->ctx);
+        app->purge.age = 12;
+        app->purge.images_age = 345;
+        app->purge.max_rows = 67;
+        struct purge_opts cli, got;
+        purge_default_opts(app->ctx, true, &cli);
+        run_purge_opts(app, true, &got);
+        assert_true(got.images_only);
+        assert_int_equal(got.age_in_days, 345);
+        assert_int_equal(got.max_rows, 67);
+        assert_false(got.dry_run);
+        assert_int_equal(got.batch_size, batch ? batch : cli.batch_size);
+        assert_true(cli.target_txn_s > 0 && cli.sleep_s > 0); /* SQLite */
+        assert_true(got.target_txn_s == (batch ? 0 : cli.target_txn_s));
+        assert_true(got.sleep_s == cli.sleep_s);
+        run_purge_opts(app, false, &got);
+        assert_false(got.images_only);
+        assert_int_equal(got.age_in_days, 12);
+        ui_app_free(app);
+        free(app);
+        script_done(&s);
+    }
+    leave_temp_dir();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_not_under_control_and_missing),
         cmocka_unit_test(test_unreachable_server_hides_password),
         cmocka_unit_test(test_resize),
+        cmocka_unit_test(test_purge_opts_as_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
