@@ -31,7 +31,21 @@ WORK=$(mktemp -d /tmp/purge-bench.XXXXXX)
 chmod 755 "$WORK"
 export EMC_TEST_TMP=$WORK
 own_servers=""
+# the databases this run makes on the servers: named after the run, so that a run never drops a
+# database it did not make (a BENCH_SEEDED one, another run's), and dropped at the end
+PFX=pb$$
 cleanup() {
+    local d
+    for d in src emc ref raw; do
+        if [ -n "${EMC_PG_PORT:-}" ]; then
+            PGPASSWORD="$EMC_DB_PASSWORD" psql -q -h 127.0.0.1 -p "$EMC_PG_PORT" -U emc -d postgres \
+                -c "DROP DATABASE IF EXISTS ${PFX}_$d WITH (FORCE)" > /dev/null 2>&1 || true
+        fi
+        if [ -n "${EMC_MYSQL_PORT:-}" ]; then
+            mariadb --no-defaults -h 127.0.0.1 -P "$EMC_MYSQL_PORT" -u emc -p"$EMC_DB_PASSWORD" \
+                -e "DROP DATABASE IF EXISTS ${PFX}_$d" > /dev/null 2>&1 || true
+        fi
+    done
     if [ -n "$own_servers" ]; then bash "$root/tests/servers.sh" stop "$own_servers" || true; fi
     rm -rf "$WORK"
 }
@@ -151,15 +165,15 @@ for b in $BACKENDS; do
         echo "== $b: the seeded database $BENCH_SEEDED" >&2
     else
         echo "== $b: seeding $N images" >&2
-        S=$(new_db "$b" bench_src)
+        S=$(new_db "$b" "${PFX}_src")
         "$EMC_BIN" --database-url "$S" db sync > /dev/null 2>&1
         t0=$(now_s)
         /usr/bin/python3 "$SEEDER" "$S" --images "$N" --seed 42 --now "$NOW" --blocked-share 0 > "$WORK/seed.json"
         echo "   seeded in $(elapsed "$t0") s: $(cat "$WORK/seed.json")" >&2
     fi
-    E=$(clone "$b" "$S" bench_emc)
-    R=$(clone "$b" "$S" bench_ref)
-    W=$(clone "$b" "$S" bench_raw)
+    E=$(clone "$b" "$S" "${PFX}_emc")
+    R=$(clone "$b" "$S" "${PFX}_ref")
+    W=$(clone "$b" "$S" "${PFX}_raw")
     rows=$(sql "$b" "$E" "SELECT (SELECT COUNT(*) FROM images) + (SELECT COUNT(*) FROM image_properties) + (SELECT COUNT(*) FROM image_tags) + (SELECT COUNT(*) FROM image_locations) + (SELECT COUNT(*) FROM image_members) + (SELECT COUNT(*) FROM tasks) + (SELECT COUNT(*) FROM task_info)")
 
     # preview (untouched copy), best of two
