@@ -31,9 +31,10 @@ struct purge_opts {
     bool dry_run;        /* count what would go, delete nothing */
     double target_txn_s; /* batched mode: > 0 = adapt the batch size (from batch_size, within
                             PURGE_BATCH_MIN..PURGE_BATCH_MAX) so a transaction takes about this
-                            long, and end a batch early (between its statements of 1000 keys)
-                            once it has held its transaction 1.5 times this long; 0 = keep
-                            batch_size */
+                            long, run a batch as statements paced to a sixth of 1.5 times this,
+                            and end it early when its next statement would take it past 1.5
+                            times this; 0 = keep batch_size (one statement per key range, else
+                            1000 keys a statement) */
 };
 
 #define PURGE_BATCH_MIN 100

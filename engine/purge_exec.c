@@ -462,30 +462,69 @@ static int delete_range(struct emc_ctx *ctx, const struct purge_tab *pt, const c
     return db_query(ctx->conn, sql, &p, 1, NULL, NULL, affected, err);
 }
 
-/* one batch: keys [from, to) in one transaction, as one key range or in statements of
- * KEYS_PER_STMT keys. With max_hold_s > 0 the batch ends early, committing what it has deleted,
- * once it has held its transaction that long: a batch sized from its predecessors' rate can
- * still meet a slow moment of the server (at 1M images on MariaDB one batch sized for 0.2 s
- * took 0.61 s). *end = the key after the last one done. */
+/* pace: the statements of a batch. With a target transaction time, a statement holds
+ * stmt_keys keys (at most max_keys: KEYS_PER_STMT for a key list, PURGE_BATCH_MAX for a key
+ * range), sized so that it takes about a sixth of the time a batch may hold its transaction:
+ * then a batch can end early within a statement's time of that limit. s_per_key is the last
+ * statement's time per key (0: none yet). */
+struct pace {
+    size_t stmt_keys, max_keys;
+    double s_per_key;
+};
+
+#define PACE_MIN_KEYS PURGE_BATCH_MIN /* a transaction holds at least as many rows */
+#define PACE_SHARE 6.0 /* a statement: at most a sixth of the time a batch may hold */
+
+/* pace_learn: after a statement of n keys (at least PACE_MIN_KEYS) that took d s, the next
+ * statement's size: toward max_hold_s / PACE_SHARE, at most doubling at a time, within
+ * PACE_MIN_KEYS..max_keys */
+static void pace_learn(struct pace *p, size_t n, double d, double max_hold_s)
+{
+    if (n < PACE_MIN_KEYS || d <= 0) /* a short tail says more about a statement's overhead */
+        return;
+    p->s_per_key = d / (double)n;
+    double want = max_hold_s / PACE_SHARE / p->s_per_key;
+    double hi = 2.0 * (double)p->stmt_keys;
+    want = want > hi ? hi : want;
+    want = want < PACE_MIN_KEYS         ? PACE_MIN_KEYS
+           : want > (double)p->max_keys ? (double)p->max_keys
+                                        : want;
+    p->stmt_keys = (size_t)want;
+}
+
+/* one batch: keys [from, to) in one transaction: with by_range in one statement (a key range),
+ * else in key lists of KEYS_PER_STMT keys. With max_hold_s > 0 the statements follow p, and
+ * the batch ends early, committing what it has deleted, when the next statement at the pace of
+ * the last would take its transaction past max_hold_s: a batch sized from its predecessors'
+ * rate can still meet a slow moment of the server (at 1M images on MariaDB a batch sized for
+ * 0.2 s took 0.58 s when it was one statement). *end = the key after the last one done. */
 static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const struct keylist *k,
                         size_t from, size_t to, bool by_range, const char *cutoff,
-                        double max_hold_s, size_t *end, int64_t *deleted, double *txn_s,
-                        struct emc_error *err)
+                        double max_hold_s, struct pace *p, size_t *end, int64_t *deleted,
+                        double *txn_s, struct emc_error *err)
 {
     *deleted = 0;
     *end = to;
     int rc = db_begin(ctx->conn, err);
     double t0 = runner_now(); /* the lock is held from here (SQLite's BEGIN may have waited) */
-    if (rc == 0 && by_range) {
-        rc = delete_range(ctx, pt, k->key[from], k->key[to - 1], cutoff, deleted, err);
-        to = from; /* done */
-    }
-    for (size_t s = from; rc == 0 && s < to; s += KEYS_PER_STMT) {
-        size_t e = s + KEYS_PER_STMT < to ? s + KEYS_PER_STMT : to;
+    for (size_t s = from; rc == 0 && s < to;) {
+        size_t n = max_hold_s > 0 ? p->stmt_keys : by_range ? to - from : KEYS_PER_STMT;
+        size_t e = s + n < to ? s + n : to;
         int64_t a = 0;
-        rc = delete_keys(ctx, pt, k, s, e, cutoff, &a, err);
+        double ts = runner_now();
+        rc = by_range ? delete_range(ctx, pt, k->key[s], k->key[e - 1], cutoff, &a, err)
+                      : delete_keys(ctx, pt, k, s, e, cutoff, &a, err);
         *deleted += a;
-        if (rc == 0 && e < to && max_hold_s > 0 && runner_now() - t0 >= max_hold_s) {
+        size_t done = e - s;
+        s = e;
+        if (rc < 0 || max_hold_s <= 0)
+            continue;
+        double now = runner_now();
+        pace_learn(p, done, now - ts, max_hold_s);
+        if (e >= to)
+            continue;
+        size_t next = p->stmt_keys < to - e ? p->stmt_keys : to - e;
+        if (now - t0 + p->s_per_key * (double)next >= max_hold_s) {
             *end = e;
             break;
         }
@@ -547,6 +586,8 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
     double t0 = runner_now(), last_journal = t0;
     size_t bs = (size_t)o->batch_size;
     struct emc_progress pr = {.what = pt->name, .total = (int64_t)k.n, .eta_s = -1};
+    size_t max_keys = by_range ? PURGE_BATCH_MAX : KEYS_PER_STMT;
+    struct pace pace = {.stmt_keys = max_keys, .max_keys = max_keys};
     for (size_t i = 0, e = 0; i < k.n; i = e) {
         if (runner_stop_asked(ctx) ||
             (i > 0 && o->sleep_s > 0 && !pause_between(ctx, o->sleep_s))) {
@@ -557,8 +598,8 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         e = i + bs < k.n ? i + bs : k.n;
         int64_t del = 0;
         double txn = 0;
-        rc = delete_batch(ctx, pt, &k, i, e, by_range, cutoff, 1.5 * o->target_txn_s, &e, &del,
-                          &txn, err);
+        rc = delete_batch(ctx, pt, &k, i, e, by_range, cutoff, 1.5 * o->target_txn_s, &pace, &e,
+                          &del, &txn, err);
         if (txn > tr->longest_txn_s)
             tr->longest_txn_s = txn;
         if (rc < 0)

@@ -16,7 +16,7 @@
 
 #define USAGE                                                                                      \
     "[-h] [--age_in_days AGE_IN_DAYS] [--max_rows MAX_ROWS] [--preview] [--dry-run] "              \
-    "[--sleep SECONDS] [--no-batch] [action_args ...]"
+    "[--sleep SECONDS] [--txn-seconds SECONDS] [--no-batch] [action_args ...]"
 
 static const char *const bucket_names[PURGE_NBUCKETS] = {"<30d", "30-90d", "90-180d", "180-365d",
                                                          ">365d"};
@@ -25,8 +25,8 @@ struct purge_args {
     bool images_only;
     bool have_age, have_max;
     long long age, max_rows;
-    bool preview, dry_run, no_batch, have_sleep;
-    double sleep_s;
+    bool preview, dry_run, no_batch, have_sleep, have_txn;
+    double sleep_s, txn_s;
 };
 
 /* py_int: parse s as Python's int() does for base 10 (blanks around, a sign, digits with
@@ -79,7 +79,10 @@ static void print_help(struct cli *cli, const char *action)
             "  --preview             show soft-deleted rows per table and age, and what would "
             "go; delete nothing\n"
             "  --dry-run             count what would go, delete nothing\n"
-            "  --sleep S             seconds to pause between batches (default 0)\n"
+            "  --sleep S             seconds to pause between batches (default 0; 0.05 on "
+            "SQLite)\n"
+            "  --txn-seconds S       adapt the batch size so a transaction takes about S "
+            "seconds (default 0.2; 0: fixed batches)\n"
             "  --no-batch            one DELETE per table in one transaction, as glance-manage "
             "does\n"
             "  --batch-size B        (global) rows per batch, one commit each (default 1000)\n"
@@ -91,8 +94,9 @@ static void print_help(struct cli *cli, const char *action)
             img ? 180 : 30);
 }
 
-static const char *const opt_names[] = {"--age_in_days", "--max_rows", "--preview", "--dry-run",
-                                        "--sleep",       "--no-batch", "--help",    NULL};
+static const char *const opt_names[] = {"--age_in_days", "--max_rows", "--preview",
+                                        "--dry-run",     "--sleep",    "--txn-seconds",
+                                        "--no-batch",    "--help",     NULL};
 
 /* match_opt: the option name for a (possibly abbreviated, possibly name=value) argument, as
  * argparse's prefix matching does; NULL with *ambiguous set when several match */
@@ -120,15 +124,16 @@ static bool looks_negative_number(const char *a)
 static int parse_value(struct cli *cli, const char *action, const char *opt, const char *val,
                        struct purge_args *pa)
 {
-    if (strcmp(opt, "--sleep") == 0) {
+    if (strcmp(opt, "--sleep") == 0 || strcmp(opt, "--txn-seconds") == 0) {
         char *end;
         errno = 0;
         double d = strtod(val, &end);
         if (end == val || *end || errno)
-            return cli_usage_error(cli, action, USAGE,
-                                   "argument --sleep: invalid float value: '%s'", val);
-        pa->sleep_s = d;
-        pa->have_sleep = true;
+            return cli_usage_error(cli, action, USAGE, "argument %s: invalid float value: '%s'",
+                                   opt, val);
+        bool sleep = strcmp(opt, "--sleep") == 0;
+        *(sleep ? &pa->sleep_s : &pa->txn_s) = d;
+        *(sleep ? &pa->have_sleep : &pa->have_txn) = true;
         return 0;
     }
     long long v;
@@ -177,7 +182,7 @@ static int parse_args(struct cli *cli, int argc, char **argv, struct purge_args 
         if (!opt)
             return cli_usage_error(cli, action, USAGE, "unrecognized arguments: %s", a);
         bool takes = strcmp(opt, "--age_in_days") == 0 || strcmp(opt, "--max_rows") == 0 ||
-                     strcmp(opt, "--sleep") == 0;
+                     strcmp(opt, "--sleep") == 0 || strcmp(opt, "--txn-seconds") == 0;
         if (strcmp(opt, "--help") == 0) {
             print_help(cli, action);
             return -1;
@@ -398,6 +403,8 @@ static int run(struct cli *cli, int argc, char **argv, bool images_only)
     if (pa.have_max)
         po.max_rows = (int64_t)pa.max_rows;
     po.sleep_s = pa.sleep_s;
+    if (pa.have_txn)
+        po.target_txn_s = pa.txn_s;
     po.dry_run = pa.dry_run;
     time_t now = time(NULL); /* one clock for validation, preview and delete */
     struct emc_error err;
@@ -412,11 +419,12 @@ static int run(struct cli *cli, int argc, char **argv, bool images_only)
     if ((rc = cli_open(cli, &ctx, true)) != 0)
         return rc;
     ctx->command = images_only ? "purge_images_table" : "purge";
-    /* batched by default; --batch-size fixes the size, else it adapts to ~0.2 s transactions */
+    /* batched by default; --batch-size fixes the size, else it adapts to ~0.2 s transactions
+     * (--txn-seconds: S s, from --batch-size if given) */
     struct purge_opts d;
     purge_default_opts(ctx, images_only, &d);
     po.batch_size = pa.no_batch ? 0 : d.batch_size;
-    po.target_txn_s = cli->batch_size > 0 ? 0 : d.target_txn_s;
+    po.target_txn_s = pa.have_txn ? pa.txn_s : cli->batch_size > 0 ? 0 : d.target_txn_s;
     if (!pa.have_sleep)
         po.sleep_s = d.sleep_s;
     int status = 0;

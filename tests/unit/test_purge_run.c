@@ -244,12 +244,13 @@ static void test_batch_size_adapts(void **state)
     assert_int_equal(t.batches, 6);
     assert_int_equal(t.max_batch, 505);
     assert_int_equal(left, 0);
-    /* slow ones against a tiny target: 400, 200, then the floor of 100 */
+    /* slow ones against a tiny target: 400 in one statement, then statements and batches of
+     * the floor of 100 (the second batch, sized 200, ends after its first statement) */
     o = opts(30, -1, 400);
     o.target_txn_s = 1e-9;
     t = purge_many(1500, o, &left);
     assert_int_equal(t.deleted, 1500);
-    assert_int_equal(t.batches, 2 + 9);
+    assert_int_equal(t.batches, 1 + 11);
     assert_int_equal(t.max_batch, 400);
     assert_int_equal(left, 0);
     /* a fixed size stays fixed */
@@ -260,8 +261,10 @@ static void test_batch_size_adapts(void **state)
     assert_int_equal(left, 500);
 }
 
-/* a batch that has held its transaction 1.5 times the target commits after its current
- * statement of 1000 keys: the first batch of 2500 keys stops at 1000 */
+/* a batch commits early when its next statement, at the pace of the last, would take its
+ * transaction past 1.5 times the target: against a tiny target, the first batch of 2500 keys
+ * stops after its first statement of 1000, and the statements then shrink to the floor of 100
+ * keys, each a batch of its own */
 static void test_batch_ends_early(void **state)
 {
     (void)state;
@@ -271,6 +274,7 @@ static void test_batch_ends_early(void **state)
     struct purge_table_result t = purge_many(3000, o, &left);
     assert_int_equal(t.deleted, 3000);
     assert_int_equal(t.max_batch, 1000);
+    assert_int_equal(t.batches, 1 + 20);
     assert_int_equal(left, 0);
     /* a fixed size (no target) is never cut */
     t = purge_many(3000, opts(30, -1, 2500), &left);
