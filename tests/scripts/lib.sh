@@ -12,6 +12,14 @@ require_servers() {
     fi
 }
 
+# make_work TAG: WORK, a fresh folder under EMC_TEST_TMP for this script's files, removed when
+# the script exits (the script's own EXIT trap replaces this one)
+make_work() {
+    WORK="${EMC_TEST_TMP:-/tmp}/$1-$$"
+    mkdir -p "$WORK"
+    trap 'rm -rf "$WORK"' EXIT
+}
+
 # backends: the backends a test should cover: sqlite always, the servers when configured.
 backends() {
     echo sqlite

@@ -8,9 +8,7 @@
 source "$(dirname "$0")/lib.sh"
 require_servers
 
-WORK="${EMC_TEST_TMP:-/tmp}/bench-smoke-$$"
-mkdir -p "$WORK"
-trap 'rm -rf "$WORK"' EXIT
+make_work bench-smoke
 fail=0
 bad() {
     echo "FAIL: $*" >&2

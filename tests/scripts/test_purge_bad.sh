@@ -12,9 +12,7 @@ source "$(dirname "$0")/lib.sh"
 if [ "${CI:-}" = true ]; then require_servers; fi
 
 SEEDER="$EMC_SOURCE_DIR/tests/tools/seed.py"
-WORK="${EMC_TEST_TMP:-/tmp}/purge-bad-$$"
-mkdir -p "$WORK"
-trap 'rm -rf "$WORK"' EXIT
+make_work purge-bad
 FK_LINE="Purge command failed, check glance-manage logs for more details."
 PW_RAW='s3cr@t%pw'
 

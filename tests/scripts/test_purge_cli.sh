@@ -10,9 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 
 SEEDER="$EMC_SOURCE_DIR/tests/tools/seed.py"
-WORK="${EMC_TEST_TMP:-/tmp}/purge-cli-$$"
-mkdir -p "$WORK"
-trap 'rm -rf "$WORK"' EXIT
+make_work purge-cli
 TABLES="images image_properties image_tags image_locations image_members tasks task_info"
 keycol() { if [ "$1" = task_info ]; then echo task_id; else echo id; fi; }
 fingerprint() {

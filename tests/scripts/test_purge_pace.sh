@@ -15,9 +15,7 @@ source "$(dirname "$0")/lib.sh"
 if [ "${CI:-}" = true ]; then require_servers; fi
 
 SEEDER="$EMC_SOURCE_DIR/tests/tools/seed.py"
-WORK="${EMC_TEST_TMP:-/tmp}/purge-pace-$$"
-mkdir -p "$WORK"
-trap 'rm -rf "$WORK"' EXIT
+make_work purge-pace
 CHILDREN="image_properties image_tags image_locations image_members"
 fail=0
 bad() {

@@ -19,9 +19,7 @@ SEEDER="$EMC_SOURCE_DIR/tests/tools/seed.py"
 N=${EMC_PURGE_PARITY_IMAGES:-1200}
 NOW=$(date -u '+%Y-%m-%d %H:%M:%S')
 TABLES="images image_properties image_tags image_locations image_members tasks task_info"
-WORK="${EMC_TEST_TMP:-/tmp}/purge-parity-$$"
-mkdir -p "$WORK"
-trap 'rm -rf "$WORK"' EXIT
+make_work purge-parity
 
 keycol() { if [ "$1" = task_info ]; then echo task_id; else echo id; fi; }
 
