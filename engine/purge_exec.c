@@ -27,6 +27,11 @@ const char *const purge_image_children[4] = {"image_properties", "image_tags", "
 
 /* --- small helpers ------------------------------------------------------------------------ */
 
+static double clampd(double v, double lo, double hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
 /* a growable string; oom sticks */
 struct sbuf {
     char *s;
@@ -484,12 +489,8 @@ static void pace_learn(struct pace *p, size_t n, double d, double max_hold_s)
         return;
     p->s_per_key = d / (double)n;
     double want = max_hold_s / PACE_SHARE / p->s_per_key;
-    double hi = 2.0 * (double)p->stmt_keys;
-    want = want > hi ? hi : want;
-    want = want < PACE_MIN_KEYS         ? PACE_MIN_KEYS
-           : want > (double)p->max_keys ? (double)p->max_keys
-                                        : want;
-    p->stmt_keys = (size_t)want;
+    want = want > 2.0 * (double)p->stmt_keys ? 2.0 * (double)p->stmt_keys : want;
+    p->stmt_keys = (size_t)clampd(want, PACE_MIN_KEYS, (double)p->max_keys);
 }
 
 /* one batch: keys [from, to) in one transaction: with by_range in one statement (a key range),
@@ -557,13 +558,8 @@ static size_t next_batch(size_t bs, size_t rows, double txn_s, double target_s)
 {
     if (target_s <= 0 || txn_s <= 0 || rows == 0)
         return bs;
-    double want = (double)rows / txn_s * target_s;
-    double lo = (double)bs / 2, hi = (double)bs * 1.5;
-    want = want < lo ? lo : want > hi ? hi : want;
-    want = want < PURGE_BATCH_MIN   ? PURGE_BATCH_MIN
-           : want > PURGE_BATCH_MAX ? PURGE_BATCH_MAX
-                                    : want;
-    return (size_t)want;
+    double want = clampd((double)rows / txn_s * target_s, (double)bs / 2, (double)bs * 1.5);
+    return (size_t)clampd(want, PURGE_BATCH_MIN, PURGE_BATCH_MAX);
 }
 
 static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const struct purge_opts *o,

@@ -131,9 +131,13 @@ static int parse_value(struct cli *cli, const char *action, const char *opt, con
         if (end == val || *end || errno)
             return cli_usage_error(cli, action, USAGE, "argument %s: invalid float value: '%s'",
                                    opt, val);
-        bool sleep = strcmp(opt, "--sleep") == 0;
-        *(sleep ? &pa->sleep_s : &pa->txn_s) = d;
-        *(sleep ? &pa->have_sleep : &pa->have_txn) = true;
+        if (strcmp(opt, "--sleep") == 0) {
+            pa->sleep_s = d;
+            pa->have_sleep = true;
+        } else {
+            pa->txn_s = d;
+            pa->have_txn = true;
+        }
         return 0;
     }
     long long v;
