@@ -10,23 +10,37 @@
 
 #define DB "glance-demo.sqlite"
 
+/* open_app: the console on url (batch: its --batch-size, 0 for none), reading keys from s's
+ * steps; not yet running. close_app frees it and checks the script was played whole. */
+static struct ui_app *open_app(const char *url, int batch, struct script *s,
+                               const struct ui_step *steps)
+{
+    struct ui_app *app = calloc(1, sizeof(*app));
+    assert_non_null(app);
+    struct ui_options o = ui_test_options(url);
+    o.batch_size = batch;
+    o.stop_flag = &s->stop_flag;
+    ui_app_init(app, &o, script_io(s, steps));
+    return app;
+}
+
+static void close_app(struct ui_app *app, const struct script *s)
+{
+    ui_app_free(app);
+    free(app);
+    script_done(s);
+}
+
 /* run: the console on url with the script; returns after it quits */
 static void run(const char *url, const struct ui_step *steps, int batch,
                 void (*tamper)(struct ui_app *))
 {
     struct script s;
-    struct ui_app *app = calloc(1, sizeof(*app));
-    assert_non_null(app);
-    struct ui_options o = ui_test_options(url);
-    o.batch_size = batch;
-    o.stop_flag = &s.stop_flag;
-    ui_app_init(app, &o, script_io(&s, steps));
+    struct ui_app *app = open_app(url, batch, &s, steps);
     if (tamper)
         tamper(app);
     assert_int_equal(ui_app_run(app), 0);
-    ui_app_free(app);
-    free(app);
-    script_done(&s);
+    close_app(app, &s);
 }
 
 static int64_t live_visibility(const char *v)
@@ -492,12 +506,7 @@ static void purge_opts_on(const char *url, bool sqlite)
     for (int batch = 0; batch <= 500; batch += 500) {
         struct script s;
         static const struct ui_step none[1]; /* no key: the console is not run */
-        struct ui_app *app = calloc(1, sizeof(*app));
-        assert_non_null(app);
-        struct ui_options o = ui_test_options(url);
-        o.batch_size = batch;
-        o.stop_flag = &s.stop_flag;
-        ui_app_init(app, &o, script_io(&s, none));
+        struct ui_app *app = open_app(url, batch, &s, none);
         assert_non_null(app->ctx);
         app->purge.age = 12;
         app->purge.images_age = 345;
@@ -517,9 +526,7 @@ static void purge_opts_on(const char *url, bool sqlite)
         run_purge_opts(app, false, &got);
         assert_false(got.images_only);
         assert_int_equal(got.age_in_days, 12);
-        ui_app_free(app);
-        free(app);
-        script_done(&s);
+        close_app(app, &s);
     }
 }
 
