@@ -202,6 +202,12 @@ int db_set_probe(struct db_conn *c, const char *name, db_probe_fn probe, void *u
     return db_drv(c)->set_probe(c, name, probe, ud, err);
 }
 
+int db_set_bulk(struct db_conn *c, bool on, struct emc_error *err)
+{
+    emc_error_clear(err);
+    return db_drv(c)->set_bulk ? db_drv(c)->set_bulk(c, on, err) : 0;
+}
+
 struct int_ud {
     int64_t v;
     bool found;

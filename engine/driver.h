@@ -105,6 +105,12 @@ struct db_driver {
      * call client code from SQL (the servers). */
     int (*set_probe)(struct db_conn *c, const char *name, db_probe_fn probe, void *ud,
                      struct emc_error *err);
+
+    /* set_bulk: on: many short write transactions follow on this connection, so keep between
+     * them what each would otherwise make and remove again; off: they are over, undo what on
+     * changed (also done at close). Speed only: the same durability, locking and results
+     * either way. NULL for a backend with nothing to keep (the servers). */
+    int (*set_bulk)(struct db_conn *c, bool on, struct emc_error *err);
 };
 
 /* db_driver_for: the driver for a backend (the fake one only in test builds that link it). */
@@ -135,6 +141,9 @@ bool db_has_probe(const struct db_conn *c);
 /* db_set_probe: the driver's set_probe; EMC_E_OTHER for a backend without one. */
 int db_set_probe(struct db_conn *c, const char *name, db_probe_fn probe, void *ud,
                  struct emc_error *err);
+
+/* db_set_bulk: the driver's set_bulk; 0 (nothing done) for a backend without one. */
+int db_set_bulk(struct db_conn *c, bool on, struct emc_error *err);
 
 /* db_query_int: run a query returning one integer in its first column of its first row;
  * *out = 0 and *found = false when there is no row (found may be NULL). */

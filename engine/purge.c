@@ -231,7 +231,13 @@ int purge_run(struct emc_ctx *ctx, const struct purge_opts *o, time_t now, struc
         emc_unlock(ctx);
         return rc;
     }
+    /* bulk mode for the batches' many transactions; speed only, so a refusal is no failure */
+    struct emc_error be;
+    if (o->batch_size > 0 && db_set_bulk(ctx->conn, true, &be) < 0)
+        emc_log(ctx, EMC_LOG_DEBUG, "no bulk mode: %s", be.msg);
     rc = purge_tables(ctx, o, res->cutoff, res, err);
+    if (o->batch_size > 0)
+        db_set_bulk(ctx->conn, false, &be);
     res->interrupted = rc == -EMC_E_INTERRUPTED;
     struct emc_error je;
     journal_run_end(ctx,

@@ -493,16 +493,24 @@ static void pace_learn(struct pace *p, size_t n, double d, double max_hold_s)
     p->stmt_keys = (size_t)clampd(want, PACE_MIN_KEYS, (double)p->max_keys);
 }
 
+/* progress: a journal row to bring up to date in a batch's own transaction (id 0: none this
+ * time): the batches and rows done before the batch, to which the batch's own are added */
+struct progress {
+    int64_t id, batches, rows;
+};
+
 /* one batch: keys [from, to) in one transaction: with by_range in one statement (a key range),
  * else in key lists of KEYS_PER_STMT keys. With max_hold_s > 0 the statements follow p, and
  * the batch ends early, committing what it has deleted, when the next statement at the pace of
  * the last would take its transaction past max_hold_s: a batch sized from its predecessors'
  * rate can still meet a slow moment of the server (at 1M images on MariaDB a batch sized for
- * 0.2 s took 0.58 s when it was one statement). *end = the key after the last one done. */
+ * 0.2 s took 0.58 s when it was one statement). With jp->id, the journal row's progress is
+ * written before the commit: it then counts exactly what is committed, at no commit of its
+ * own. *end = the key after the last one done. */
 static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const struct keylist *k,
                         size_t from, size_t to, bool by_range, const char *cutoff,
-                        double max_hold_s, struct pace *p, size_t *end, int64_t *deleted,
-                        double *txn_s, struct emc_error *err)
+                        double max_hold_s, struct pace *p, const struct progress *jp, size_t *end,
+                        int64_t *deleted, double *txn_s, struct emc_error *err)
 {
     *deleted = 0;
     *end = to;
@@ -530,6 +538,8 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
             break;
         }
     }
+    if (rc == 0 && jp->id)
+        rc = journal_step_update(ctx, jp->id, jp->batches + 1, jp->rows + *deleted, err);
     if ((rc = db_end(ctx->conn, rc, err)) < 0)
         *deleted = 0;
     *txn_s = runner_now() - t0;
@@ -579,7 +589,7 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
     bool by_range = !order && pt->int_key && (o->max_rows < 0 || (int64_t)k.n < o->max_rows);
     for (size_t i = 0; by_range && i < k.n; i++)
         by_range = all_digits(k.key[i]);
-    double t0 = runner_now(), last_journal = t0;
+    double t0 = runner_now(), last_journal = t0 - 1.0; /* the first batch records too */
     size_t bs = (size_t)o->batch_size;
     struct emc_progress pr = {.what = pt->name, .total = (int64_t)k.n, .eta_s = -1};
     size_t max_keys = by_range ? PURGE_BATCH_MAX : KEYS_PER_STMT;
@@ -594,8 +604,10 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         e = i + bs < k.n ? i + bs : k.n;
         int64_t del = 0;
         double txn = 0;
-        rc = delete_batch(ctx, pt, &k, i, e, by_range, cutoff, 1.5 * o->target_txn_s, &pace, &e,
-                          &del, &txn, err);
+        bool journal_due = jid && runner_now() - last_journal >= 1.0;
+        struct progress jp = {journal_due ? jid : 0, tr->batches, tr->deleted};
+        rc = delete_batch(ctx, pt, &k, i, e, by_range, cutoff, 1.5 * o->target_txn_s, &pace, &jp,
+                          &e, &del, &txn, err);
         if (txn > tr->longest_txn_s)
             tr->longest_txn_s = txn;
         if (rc < 0)
@@ -614,11 +626,8 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         runner_progress_rates(&pr, t0);
         if (ctx->cb.on_progress)
             ctx->cb.on_progress(ctx->cb.ud, &pr);
-        if (jid && now - last_journal >= 1.0) {
-            struct emc_error e2;
-            journal_step_update(ctx, jid, tr->batches, tr->deleted, &e2);
+        if (journal_due)
             last_journal = now;
-        }
     }
     keylist_free(&k);
     return rc;

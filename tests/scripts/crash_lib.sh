@@ -3,7 +3,8 @@
 #
 # For each of `db sync` (from an empty database), `db expand` (from a Newton-era mitaka02
 # database holding images, members and locations), `db migrate --batch-size 2` (from that
-# database expanded) and `db contract` (from it migrated), and for N = 1, 2, ...: start from a
+# database expanded), `db contract` (from it migrated), and the batched `db purge` and
+# `db purge_images_table` (from a seeded database), and for N = 1, 2, ...: start from a
 # copy of the command's starting database, run the command with EMC_CRASH_AT=N (the engine
 # SIGKILLs itself right after the N-th counted statement: see engine/db.c), run the command
 # again, and compare the result with a run never interrupted: schema and data, by the
@@ -144,6 +145,20 @@ cs_start_states() {
     cs_emc start_contract db migrate >/dev/null 2>&1
     expect_eq "$CS_BACKEND: contract's start is migrated" "5" \
         "$(cs_emc start_contract db check >/dev/null 2>&1; echo $?)"
+    # purges: soft-deleted rows of every age (whole days old, so that a purge a few seconds
+    # later chooses the same rows), then the images those left behind
+    cs_create start_purge
+    cs_emc start_purge db sync >/dev/null 2>&1
+    /usr/bin/python3 "$EMC_SOURCE_DIR/tests/tools/seed.py" "$(cs_url start_purge)" --images 12 \
+        --seed 3 >/dev/null
+    cs_clone start_purge start_purge_images_table
+    cs_emc start_purge_images_table db purge --age_in_days 30 --max_rows -1 >/dev/null 2>&1
+}
+
+# cs_no_journal_file RUN: on SQLite, no "-journal" file is left once a command has finished
+# (bulk mode keeps one between a purge's transactions and removes it at the end)
+cs_no_journal_file() {
+    [ "$CS_BACKEND" != sqlite ] || [ ! -e "$CS_DIR/$1.db-journal" ]
 }
 
 # cs_iteration WORKER N CMD ARGS...: one crash point; prints "crashed", "finished" or fails
@@ -168,6 +183,10 @@ cs_iteration() {
             echo "FAIL: $CS_BACKEND $cmd: a run with EMC_CRASH_AT=$n ends with another database"
             return 1
         fi
+        if ! cs_no_journal_file "$run"; then
+            echo "FAIL: $CS_BACKEND $cmd: a finished run left its journal file behind"
+            return 1
+        fi
         echo finished
         return 0
     fi
@@ -184,6 +203,10 @@ cs_iteration() {
     if ! diff -q "$CS_DIR/expected.dump" "$CS_DIR/run$w.dump" >/dev/null; then
         echo "FAIL: $CS_BACKEND $cmd: killed after statement $at, the re-run ends with another database:"
         diff "$CS_DIR/expected.dump" "$CS_DIR/run$w.dump" | head -20
+        return 1
+    fi
+    if ! cs_no_journal_file "$run"; then
+        echo "FAIL: $CS_BACKEND $cmd: killed after statement $at, the re-run left the journal file behind"
         return 1
     fi
     local running
@@ -255,6 +278,8 @@ crash_suite() {
     cs_command expand
     cs_command migrate --batch-size 2
     cs_command contract
+    cs_command purge --batch-size 3 --sleep 0 --age_in_days 30 --max_rows -1
+    cs_command purge_images_table --batch-size 1 --sleep 0 --age_in_days 30 --max_rows -1
     local crashed
     cs_clone start_expand j
     set +e

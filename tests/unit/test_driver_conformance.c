@@ -542,6 +542,69 @@ static void t_probe(void **state)
     db_close(c);
 }
 
+static bool journal_file(const struct backend *b)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s-journal", b->url.database);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* bulk mode: speed only, so every backend commits and rolls back as before; on SQLite, a
+ * connection in the default DELETE mode keeps its journal file between transactions (PERSIST)
+ * until bulk mode ends or the connection closes, and leaves any other mode alone. A file
+ * connection also gets a page cache of up to 64 MB. */
+static void t_bulk(void **state)
+{
+    struct backend *b = *state;
+    require(b);
+    struct db_conn *c = xconnect(b);
+    struct emc_error err;
+    xexec(c, "CREATE TABLE t_bulk (id INTEGER PRIMARY KEY, v INTEGER)");
+    assert_int_equal(db_set_bulk(c, true, &err), 0);
+    assert_int_equal(db_begin(c, &err), 0);
+    xexec(c, "INSERT INTO t_bulk (id, v) VALUES (1, 10), (2, 20)");
+    assert_int_equal(db_commit(c, &err), 0);
+    assert_int_equal(db_begin(c, &err), 0);
+    xexec(c, "UPDATE t_bulk SET v = 99");
+    assert_int_equal(db_rollback(c, &err), 0);
+    assert_int_equal(xint(c, "SELECT SUM(v) FROM t_bulk"), 30);
+    if (is(b, "sqlite")) {
+        assert_true(journal_file(b));
+        assert_int_equal(xint(c, "SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = "
+                                 "'persist'"),
+                         1);
+        assert_int_equal(xint(c, "PRAGMA cache_size"), -65536);
+    }
+    assert_int_equal(db_set_bulk(c, true, &err), 0); /* again: no change */
+    assert_int_equal(db_set_bulk(c, false, &err), 0);
+    if (is(b, "sqlite")) {
+        assert_false(journal_file(b));
+        assert_int_equal(xint(c, "SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = "
+                                 "'delete'"),
+                         1);
+        /* closing in bulk mode removes the kept file too */
+        assert_int_equal(db_set_bulk(c, true, &err), 0);
+        xexec(c, "UPDATE t_bulk SET v = v + 1");
+        assert_true(journal_file(b));
+        db_close(c);
+        assert_false(journal_file(b));
+        /* an operator's WAL database stays in WAL */
+        c = xconnect(b);
+        xexec(c, "PRAGMA journal_mode = WAL");
+        assert_int_equal(db_set_bulk(c, true, &err), 0);
+        xexec(c, "UPDATE t_bulk SET v = v + 1");
+        assert_int_equal(db_set_bulk(c, false, &err), 0);
+        assert_int_equal(xint(c, "SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = "
+                                 "'wal'"),
+                         1);
+        xexec(c, "PRAGMA journal_mode = DELETE");
+    }
+    assert_int_equal(xint(c, "SELECT SUM(v) FROM t_bulk"), is(b, "sqlite") ? 34 : 30);
+    xexec(c, "DROP TABLE t_bulk");
+    db_close(c);
+}
+
 static void t_err_syntax(void **state)
 {
     struct backend *b = *state;
@@ -1003,6 +1066,7 @@ int main(void)
         ADD(t_err_lock_timeout);
         ADD(t_advisory_lock);
         ADD(t_probe);
+        ADD(t_bulk);
         if (is(b, "sqlite")) {
             ADD(t_sqlite_files);
         } else {

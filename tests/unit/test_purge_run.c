@@ -425,6 +425,76 @@ static void test_log_lines_and_journal(void **state)
     emc_close(ctx);
 }
 
+static bool file_exists(const char *path, const char *suffix)
+{
+    char p[620];
+    snprintf(p, sizeof(p), "%s%s", path, suffix);
+    FILE *f = fopen(p, "rb");
+    if (f)
+        fclose(f);
+    return f != NULL;
+}
+
+static int64_t journal_mode_is(struct emc_ctx *ctx, const char *mode)
+{
+    return pf_int(ctx, "SELECT COUNT(*) FROM pragma_journal_mode WHERE journal_mode = '%s'", mode);
+}
+
+/* batched purges on SQLite keep the journal file between their transactions (PERSIST) and
+ * remove it at the end (back to DELETE); the reference's mode, one transaction a table, does
+ * not; a database the operator put in WAL mode stays in it */
+static void test_bulk_mode_journal_file(void **state)
+{
+    (void)state;
+    struct pf_capture cap;
+    struct purge_result res;
+    for (int batch = 0; batch <= 100; batch += 100) {
+        struct emc_ctx *ctx = pf_open_copy(&cap);
+        many_properties(ctx, 1000);
+        pf_image(ctx, "gone", 300);
+        for (int i = 0; i < 300; i++)
+            pf_child(ctx, "image_tags", "gone", 300);
+        assert_int_equal(run(ctx, opts(30, -1, batch), &res), 0);
+        assert_int_equal(pf_result_row(&res, "image_properties")->deleted, 1000);
+        if (batch > 0) {
+            assert_true(cap.nprogress > 2);
+            assert_true(cap.journal_file_seen); /* kept from one batch to the next */
+        } else {
+            assert_int_equal(cap.nprogress, 0);
+        }
+        assert_false(file_exists(cap.path, "-journal"));
+        assert_int_equal(journal_mode_is(ctx, "delete"), 1);
+        emc_close(ctx);
+    }
+    struct emc_ctx *ctx = pf_open_copy(&cap);
+    pf_exec(ctx, "PRAGMA journal_mode = WAL");
+    many_properties(ctx, 1000);
+    assert_int_equal(run(ctx, opts(30, -1, 100), &res), 0);
+    assert_true(cap.nprogress > 2);
+    assert_false(cap.journal_file_seen);
+    assert_int_equal(journal_mode_is(ctx, "wal"), 1);
+    assert_int_equal(pf_int(ctx, "SELECT COUNT(*) FROM image_properties"), 0);
+    emc_close(ctx);
+}
+
+/* a batch writes its step's progress into the journal in its own transaction: when the first
+ * batch has committed, the journal already counts its rows */
+static void test_journal_progress_in_batch(void **state)
+{
+    (void)state;
+    struct pf_capture cap;
+    struct purge_result res;
+    struct emc_ctx *ctx = pf_open_copy(&cap);
+    many_properties(ctx, 500);
+    assert_int_equal(run(ctx, opts(30, -1, 100), &res), 0);
+    assert_true(cap.nprogress >= 5);
+    assert_int_equal(cap.first_journal_rows, 100);
+    assert_int_equal(pf_int(ctx, "SELECT rows_done FROM emc_journal WHERE kind = 'purge' AND "
+                                 "step = 'image_properties'"),
+                     500);
+    emc_close(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +508,8 @@ int main(void)
         cmocka_unit_test(test_fk_failure_words_and_rollback),
         cmocka_unit_test(test_dry_run_and_sql_only),
         cmocka_unit_test(test_log_lines_and_journal),
+        cmocka_unit_test(test_bulk_mode_journal_file),
+        cmocka_unit_test(test_journal_progress_in_batch),
     };
     return cmocka_run_group_tests(tests, pf_setup, pf_teardown);
 }

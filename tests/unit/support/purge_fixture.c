@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "fixture.h"
@@ -66,7 +67,15 @@ static void pf_log(void *ud, int level, const char *line)
 static void pf_progress(void *ud, const struct emc_progress *p)
 {
     struct pf_capture *c = ud;
-    c->nprogress++;
+    if (c->nprogress++ == 0)
+        c->first_journal_rows =
+            pf_int(c->ctx, "SELECT COALESCE(MAX(rows_done), -1) FROM emc_journal WHERE "
+                           "kind = 'purge' AND outcome = 'running'");
+    char j[620];
+    snprintf(j, sizeof(j), "%s-journal", c->path);
+    struct stat st;
+    if (stat(j, &st) == 0)
+        c->journal_file_seen = true;
     c->last = *p;
 }
 
@@ -100,6 +109,8 @@ struct emc_ctx *pf_open_copy(struct pf_capture *cap)
     if (emc_open(&ctx, url, NULL, false, 0, &err) < 0)
         fail_msg("open %s: %s", url, err.msg);
     memset(cap, 0, sizeof(*cap));
+    cap->ctx = ctx;
+    snprintf(cap->path, sizeof(cap->path), "%s", path);
     ctx->cb = (struct emc_callbacks){
         .ud = cap, .on_log = pf_log, .on_progress = pf_progress, .should_stop = pf_stop};
     return ctx;

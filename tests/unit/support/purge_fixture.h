@@ -21,6 +21,12 @@ struct pf_capture {
     int nprogress;
     struct emc_progress last;
     int stop_after_progress; /* should_stop turns true after this many progress calls; 0 never */
+    /* what the progress calls saw between batches: the database's "-journal" file present at
+     * any of them; at the first, the journal's rows_done for the running step (-1: none) */
+    bool journal_file_seen;
+    int64_t first_journal_rows;
+    struct emc_ctx *ctx; /* the context the callbacks belong to */
+    char path[600];      /* its database file */
 };
 
 /* pf_now: the fixed clock. */
