@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 /* every value of [DEFAULT] and of the wanted section, last one wins */
 struct cfg_entry {
     char *section;
@@ -128,10 +130,8 @@ static int cfg_substitute(struct cfg *c, const char *section, const char *key,
                           const struct cfg_entry *src, char **out, struct emc_error *err, int depth)
 {
     const char *v = src->value;
-    size_t cap = strlen(v) + 1, len = 0;
-    char *s = malloc(cap);
-    if (!s)
-        return emc_error_set(err, EMC_E_NOMEM, "out of memory");
+    struct strbuf s = {0};
+    strbuf_append(&s, "", 0); /* an empty value is an empty string */
     for (const char *p = v; *p;) {
         const char *piece = p;
         size_t pn = 1;
@@ -144,7 +144,7 @@ static int cfg_substitute(struct cfg *c, const char *section, const char *key,
             while (*n1 == '_' || isalnum((unsigned char)*n1) || (brace && *n1 == '.'))
                 n1++;
             if (brace && *n1 != '}') {
-                free(s);
+                strbuf_free(&s);
                 return emc_error_set(err, EMC_E_USAGE, "%s: [%s] %s: unterminated ${ in the value",
                                      src->file, section, key);
             }
@@ -154,7 +154,7 @@ static int cfg_substitute(struct cfg *c, const char *section, const char *key,
             if (!e)
                 e = cfg_find(c, "DEFAULT", name);
             if (!e || depth > 8) {
-                free(s);
+                strbuf_free(&s);
                 /* the name is not quoted: in a URL it may be a piece of a password */
                 return emc_error_set(err, EMC_E_USAGE,
                                      "%s: [%s] %s: a '$' in the value names no option (write a "
@@ -163,7 +163,7 @@ static int cfg_substitute(struct cfg *c, const char *section, const char *key,
             }
             int rc = cfg_substitute(c, e->section, e->key, e, &owned, err, depth + 1);
             if (rc) {
-                free(s);
+                strbuf_free(&s);
                 return rc;
             }
             piece = owned;
@@ -172,22 +172,14 @@ static int cfg_substitute(struct cfg *c, const char *section, const char *key,
         } else {
             p++;
         }
-        if (len + pn + 1 > cap) {
-            cap = (len + pn + 1) * 2;
-            char *ns = realloc(s, cap);
-            if (!ns) {
-                free(owned);
-                free(s);
-                return emc_error_set(err, EMC_E_NOMEM, "out of memory");
-            }
-            s = ns;
-        }
-        memcpy(s + len, piece, pn);
-        len += pn;
+        strbuf_append(&s, piece, pn);
         free(owned);
     }
-    s[len] = '\0';
-    *out = s;
+    if (s.oom) {
+        strbuf_free(&s);
+        return emc_error_set(err, EMC_E_NOMEM, "out of memory");
+    }
+    *out = strbuf_take(&s);
     return 0;
 }
 

@@ -15,6 +15,7 @@
  * first result). Results are read whole (mysql_store_result), so a row callback may run other
  * statements on the same connection. */
 #include "driver.h"
+#include "strbuf.h"
 
 #include <errmsg.h>
 #include <limits.h>
@@ -297,52 +298,20 @@ static const char *my_skip_comment(const char *p)
     return p;
 }
 
-struct my_buf {
-    char *s;
-    size_t len, cap;
-};
-
-static bool my_reserve(struct my_buf *b, size_t more)
+static bool my_append_param(struct db_conn *c, struct strbuf *b, const struct db_param *p)
 {
-    if (b->len + more + 1 <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *s = realloc(b->s, cap);
-    if (!s)
-        return false;
-    b->s = s;
-    b->cap = cap;
-    return true;
-}
-
-static bool my_append(struct my_buf *b, const char *s, size_t n)
-{
-    if (!my_reserve(b, n))
-        return false;
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-    return true;
-}
-
-static bool my_append_param(struct db_conn *c, struct my_buf *b, const struct db_param *p)
-{
-    if (p->type == DBP_INT) {
-        char num[32];
-        int n = snprintf(num, sizeof(num), "%lld", (long long)p->i);
-        return my_append(b, num, (size_t)n);
-    }
+    if (p->type == DBP_INT)
+        return strbuf_printf(b, "%lld", (long long)p->i);
     if (p->type != DBP_TEXT || !p->s)
-        return my_append(b, "NULL", 4);
+        return strbuf_puts(b, "NULL");
     size_t n = strlen(p->s);
-    if (n > (ULONG_MAX - 3) / 2 || !my_reserve(b, 2 * n + 3))
+    char *at = n > (ULONG_MAX - 3) / 2 ? NULL : strbuf_room(b, 2 * n + 2);
+    if (!at)
         return false;
-    b->s[b->len++] = '\'';
-    b->len += mysql_real_escape_string(c->my, b->s + b->len, p->s, (unsigned long)n);
-    b->s[b->len++] = '\'';
-    b->s[b->len] = '\0';
+    at[0] = '\'';
+    size_t k = mysql_real_escape_string(c->my, at + 1, p->s, (unsigned long)n);
+    at[k + 1] = '\'';
+    strbuf_grew(b, k + 2);
     return true;
 }
 
@@ -350,9 +319,9 @@ static bool my_append_param(struct db_conn *c, struct my_buf *b, const struct db
 static int my_interpolate(struct db_conn *c, const char *sql, const struct db_param *params,
                           int nparams, char **out, size_t *outlen, struct emc_error *err)
 {
-    struct my_buf b = {0};
+    struct strbuf b = {0};
     int used = 0;
-    bool ok = my_reserve(&b, strlen(sql));
+    bool ok = strbuf_room(&b, strlen(sql)) != NULL;
     const char *p = sql, *run = sql;
     while (ok && *p) {
         const char *next = p;
@@ -365,7 +334,7 @@ static int my_interpolate(struct db_conn *c, const char *sql, const struct db_pa
             continue;
         }
         if (*p == '?') {
-            ok = my_append(&b, run, (size_t)(p - run));
+            ok = strbuf_append(&b, run, (size_t)(p - run));
             if (ok && used < nparams)
                 ok = my_append_param(c, &b, &params[used]);
             used++;
@@ -375,13 +344,13 @@ static int my_interpolate(struct db_conn *c, const char *sql, const struct db_pa
         p++;
     }
     if (ok)
-        ok = my_append(&b, run, (size_t)(p - run));
+        ok = strbuf_append(&b, run, (size_t)(p - run));
     if (!ok) {
-        free(b.s);
+        strbuf_free(&b);
         return emc_error_set(err, EMC_E_NOMEM, "out of memory");
     }
     if (used != nparams) {
-        free(b.s);
+        strbuf_free(&b);
         return emc_error_set(err, EMC_E_USAGE, "statement has %d placeholders but %d parameters",
                              used, nparams);
     }

@@ -1,7 +1,6 @@
 /* purge_exec.c - see purge_exec.h */
 #include "purge_exec.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 
 #include "journal.h"
 #include "runner.h"
+#include "strbuf.h"
 
 const struct purge_tab purge_tabs[PURGE_NTABS] = {
     {"task_info", "task_id", PURGE_TAB_TASK_INFO, false},
@@ -30,43 +30,6 @@ const char *const purge_image_children[4] = {"image_properties", "image_tags", "
 static double clampd(double v, double lo, double hi)
 {
     return v < lo ? lo : v > hi ? hi : v;
-}
-
-/* a growable string; oom sticks */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-    if (b->oom)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) {
-            b->oom = true;
-            return;
-        }
-        if (b->s && b->len + (size_t)k < b->cap) {
-            b->len += (size_t)k;
-            return;
-        }
-        size_t ncap = (b->cap ? b->cap * 2 : 256) + (size_t)k;
-        char *ns = realloc(b->s, ncap);
-        if (!ns) {
-            b->oom = true;
-            return;
-        }
-        b->s = ns;
-        b->cap = ncap;
-    }
 }
 
 bool purge_in_scope(const struct purge_tab *pt, bool images_only)
@@ -122,22 +85,22 @@ bool purge_is_fk_error(const struct emc_error *err)
 static int count_blocked_kept(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
                               int64_t *n, struct emc_error *err)
 {
-    struct sbuf b = {0};
+    struct strbuf b = {0};
     char kept[112];
     purge_kept_sql(kept, sizeof(kept), "k", false);
-    sb_printf(&b, "SELECT COUNT(*) FROM (SELECT DISTINCT c.image_id FROM (");
+    strbuf_printf(&b, "SELECT COUNT(*) FROM (SELECT DISTINCT c.image_id FROM (");
     for (int i = 0; i < 4; i++)
-        sb_printf(&b, "%sSELECT image_id FROM %s k WHERE %s", i ? " UNION ALL " : "",
-                  purge_image_children[i], kept);
-    sb_printf(&b, ") c JOIN images i ON i.id = c.image_id WHERE i.deleted_at < ?) z");
+        strbuf_printf(&b, "%sSELECT image_id FROM %s k WHERE %s", i ? " UNION ALL " : "",
+                      purge_image_children[i], kept);
+    strbuf_printf(&b, ") c JOIN images i ON i.id = c.image_id WHERE i.deleted_at < ?) z");
     if (b.oom) {
-        free(b.s);
+        strbuf_free(&b);
         return emc_error_set(err, EMC_E_NOMEM, "out of memory");
     }
     struct db_param p[] = {DBP_S(keep_cutoff), DBP_S(keep_cutoff), DBP_S(keep_cutoff),
                            DBP_S(keep_cutoff), DBP_S(cutoff)};
     int rc = db_query_int(ctx->conn, b.s, p, 5, n, NULL, err);
-    free(b.s);
+    strbuf_free(&b);
     return rc;
 }
 
@@ -189,7 +152,7 @@ static int run_txn(struct emc_ctx *ctx, const char *sql, const struct db_param *
 /* --- the reference's mode: one DELETE per table --------------------------------------------- */
 
 static int build_single_delete(const struct purge_tab *pt, const struct purge_opts *o,
-                               struct sbuf *b)
+                               struct strbuf *b)
 {
     char lim[40], refs[1024];
     limit_clause(o, lim, sizeof(lim));
@@ -197,34 +160,35 @@ static int build_single_delete(const struct purge_tab *pt, const struct purge_op
     switch (pt->kind) {
     case PURGE_TAB_TASK_INFO:
         if (all)
-            sb_printf(b, "DELETE FROM task_info WHERE task_id IN (SELECT id FROM tasks WHERE "
-                         "deleted_at < ?)");
+            strbuf_printf(b, "DELETE FROM task_info WHERE task_id IN (SELECT id FROM tasks WHERE "
+                             "deleted_at < ?)");
         else
-            sb_printf(b,
-                      "DELETE FROM task_info WHERE task_id IN (SELECT T1.task_id FROM (SELECT "
-                      "ti.task_id FROM task_info ti JOIN tasks t ON t.id = ti.task_id WHERE "
-                      "t.deleted_at < ? ORDER BY t.deleted_at, t.id%s) AS T1)",
-                      lim);
+            strbuf_printf(b,
+                          "DELETE FROM task_info WHERE task_id IN (SELECT T1.task_id FROM (SELECT "
+                          "ti.task_id FROM task_info ti JOIN tasks t ON t.id = ti.task_id WHERE "
+                          "t.deleted_at < ? ORDER BY t.deleted_at, t.id%s) AS T1)",
+                          lim);
         break;
     case PURGE_TAB_PLAIN:
         if (all)
-            sb_printf(b, "DELETE FROM %s WHERE deleted_at < ?", pt->name);
+            strbuf_printf(b, "DELETE FROM %s WHERE deleted_at < ?", pt->name);
         else
-            sb_printf(b,
-                      "DELETE FROM %s WHERE %s IN (SELECT T1.%s FROM (SELECT %s FROM %s WHERE "
-                      "deleted_at < ? ORDER BY deleted_at, %s%s) AS T1)",
-                      pt->name, pt->key, pt->key, pt->key, pt->name, pt->key, lim);
+            strbuf_printf(b,
+                          "DELETE FROM %s WHERE %s IN (SELECT T1.%s FROM (SELECT %s FROM %s WHERE "
+                          "deleted_at < ? ORDER BY deleted_at, %s%s) AS T1)",
+                          pt->name, pt->key, pt->key, pt->key, pt->name, pt->key, lim);
         break;
     case PURGE_TAB_IMAGES:
         if (all) {
             purge_image_free_sql(refs, sizeof(refs), "images");
-            sb_printf(b, "DELETE FROM images WHERE deleted_at < ? AND %s", refs);
+            strbuf_printf(b, "DELETE FROM images WHERE deleted_at < ? AND %s", refs);
         } else {
             purge_image_free_sql(refs, sizeof(refs), "i");
-            sb_printf(b,
-                      "DELETE FROM images WHERE id IN (SELECT T1.id FROM (SELECT i.id FROM images "
-                      "i WHERE i.deleted_at < ? AND %s ORDER BY i.deleted_at, i.id%s) AS T1)",
-                      refs, lim);
+            strbuf_printf(
+                b,
+                "DELETE FROM images WHERE id IN (SELECT T1.id FROM (SELECT i.id FROM images "
+                "i WHERE i.deleted_at < ? AND %s ORDER BY i.deleted_at, i.id%s) AS T1)",
+                refs, lim);
         }
         break;
     }
@@ -234,16 +198,16 @@ static int build_single_delete(const struct purge_tab *pt, const struct purge_op
 static int exec_single(struct emc_ctx *ctx, const struct purge_tab *pt, const struct purge_opts *o,
                        const char *cutoff, struct purge_table_result *tr, struct emc_error *err)
 {
-    struct sbuf b = {0};
+    struct strbuf b = {0};
     if (build_single_delete(pt, o, &b) < 0) {
-        free(b.s);
+        strbuf_free(&b);
         return emc_error_set(err, EMC_E_NOMEM, "out of memory");
     }
     struct db_param p = DBP_S(cutoff);
     int64_t affected = 0;
     double txn = 0;
     int rc = run_txn(ctx, b.s, &p, 1, &affected, &txn, err);
-    free(b.s);
+    strbuf_free(&b);
     tr->longest_txn_s = txn;
     if (rc < 0)
         return rc;
@@ -416,39 +380,39 @@ static int delete_keys(struct emc_ctx *ctx, const struct purge_tab *pt, const st
                        size_t from, size_t to, const char *cutoff, int64_t *affected,
                        struct emc_error *err)
 {
-    struct sbuf b = {0};
+    struct strbuf b = {0};
     struct db_param *p = calloc(to - from + 1, sizeof(*p));
     int np = 0;
     if (!p)
         return emc_error_set(err, EMC_E_NOMEM, "out of memory");
-    sb_printf(&b, "DELETE FROM %s WHERE %s IN (", pt->name, pt->key);
+    strbuf_printf(&b, "DELETE FROM %s WHERE %s IN (", pt->name, pt->key);
     for (size_t i = from; i < to; i++) {
         const char *key = k->key[i];
         if (pt->int_key && all_digits(key)) {
-            sb_printf(&b, "%s%s", i > from ? ", " : "", key);
+            strbuf_printf(&b, "%s%s", i > from ? ", " : "", key);
         } else {
-            sb_printf(&b, "%s?", i > from ? ", " : "");
+            strbuf_printf(&b, "%s?", i > from ? ", " : "");
             p[np++] = DBP_S(key);
         }
     }
     char refs[1024];
     switch (pt->kind) {
     case PURGE_TAB_TASK_INFO:
-        sb_printf(&b, ") AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = task_info.task_id AND "
-                      "t.deleted_at < ?)");
+        strbuf_printf(&b, ") AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = task_info.task_id AND "
+                          "t.deleted_at < ?)");
         break;
     case PURGE_TAB_PLAIN:
-        sb_printf(&b, ") AND deleted_at < ?");
+        strbuf_printf(&b, ") AND deleted_at < ?");
         break;
     case PURGE_TAB_IMAGES:
         purge_image_free_sql(refs, sizeof(refs), "images");
-        sb_printf(&b, ") AND deleted_at < ? AND %s", refs);
+        strbuf_printf(&b, ") AND deleted_at < ? AND %s", refs);
         break;
     }
     p[np++] = DBP_S(cutoff);
     int rc = b.oom ? emc_error_set(err, EMC_E_NOMEM, "out of memory")
                    : db_query(ctx->conn, b.s, p, np, NULL, NULL, affected, err);
-    free(b.s);
+    strbuf_free(&b);
     free(p);
     return rc;
 }

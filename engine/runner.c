@@ -10,6 +10,7 @@
 #include "journal.h"
 #include "revgraph.h"
 #include "runner_int.h"
+#include "strbuf.h"
 #include "sqlsplit.h"
 
 static int push_step(struct emc_plan *p, enum step_kind k, int rev, char phase, bool trig)
@@ -137,29 +138,6 @@ const char *runner_dialect_file(const struct emc_ctx *ctx, int rev, const char *
     return migset_file(ctx->ms, ctx->ms->revs[rev].id, name);
 }
 
-struct strbuf {
-    char *s;
-    size_t len, cap;
-};
-
-static int sb_add(struct strbuf *b, const char *s)
-{
-    size_t l = strlen(s);
-    if (b->len + l + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + l + 1)
-            cap *= 2;
-        char *n = realloc(b->s, cap);
-        if (!n)
-            return -1;
-        b->s = n;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, l + 1);
-    b->len += l;
-    return 0;
-}
-
 /* main_file: DIALECT.sql, or the variant DIALECT.after-REV.sql whose REV is applied and
  * descends from every other applied variant's REV (migrations/README.md, Variants). */
 static const char *main_file(const struct emc_ctx *ctx, const bool *applied, int rev)
@@ -282,28 +260,17 @@ int runner_step_statements(const struct emc_ctx *ctx, const bool *applied,
 char *runner_batch_sql(const char *stmt, int n)
 {
     char num[24];
-    snprintf(num, sizeof(num), "%d", n);
-    size_t cap = strlen(stmt) * 2 + 64;
-    char *out = malloc(cap);
-    if (!out)
-        return NULL;
-    size_t j = 0;
-    for (const char *p = stmt; *p;) {
-        if (strncmp(p, ":batch", 6) == 0) {
-            size_t l = strlen(num);
-            if (j + l + 1 >= cap)
-                break;
-            memcpy(out + j, num, l);
-            j += l;
-            p += 6;
-        } else {
-            if (j + 2 >= cap)
-                break;
-            out[j++] = *p++;
-        }
+    int nl = snprintf(num, sizeof(num), "%d", n);
+    struct strbuf b = {0};
+    for (const char *p = stmt;;) {
+        const char *m = strstr(p, ":batch");
+        strbuf_append(&b, p, m ? (size_t)(m - p) : strlen(p));
+        if (!m)
+            break;
+        strbuf_append(&b, num, (size_t)nl);
+        p = m + 6;
     }
-    out[j] = '\0';
-    return out;
+    return strbuf_take(&b);
 }
 
 static int step_sql_for(const struct emc_ctx *ctx, const bool *applied, const struct emc_step *step,
@@ -335,29 +302,33 @@ static int step_sql_for(const struct emc_ctx *ctx, const bool *applied, const st
                                  ctx->ms->revs[step->rev].id, ctx->dialect);
         char *bs = runner_batch_sql(batch, ctx->batch_size);
         bool window = runner_batch_has_window(batch);
-        if (!bs || sb_add(&b, "-- rows left to migrate\n") || sb_add(&b, pending) ||
-            sb_add(&b, window ? "\n-- once for each window of keys :lo..:hi (a batch of rows), "
-                                "one transaction each, over the whole table\n"
-                              : "\n-- repeated, one transaction per batch, until it changes no "
-                                "row\n") ||
-            sb_add(&b, bs))
+        strbuf_puts(&b, "-- rows left to migrate\n");
+        strbuf_puts(&b, pending);
+        strbuf_puts(&b, window ? "\n-- once for each window of keys :lo..:hi (a batch of rows), "
+                                 "one transaction each, over the whole table\n"
+                               : "\n-- repeated, one transaction per batch, until it changes no "
+                                 "row\n");
+        if (!bs || !strbuf_puts(&b, bs))
             rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
         free(bs);
     } else {
         struct sql_list l;
         rc = runner_step_statements(ctx, applied, step, &l, NULL, NULL, err);
-        for (int i = 0; rc == 0 && i < l.n; i++)
-            if (sb_add(&b, l.stmt[i]) || sb_add(&b, ";\n"))
-                rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
+        for (int i = 0; rc == 0 && i < l.n; i++) {
+            strbuf_puts(&b, l.stmt[i]);
+            strbuf_puts(&b, ";\n");
+        }
         sql_list_free(&l);
-        if (rc == 0 && b.len == 0 && sb_add(&b, "-- (no schema change in this revision)\n"))
+        if (rc == 0 && b.len == 0)
+            strbuf_puts(&b, "-- (no schema change in this revision)\n");
+        if (rc == 0 && b.oom)
             rc = emc_error_set(err, EMC_E_NOMEM, "out of memory");
     }
     if (rc < 0) {
-        free(b.s);
+        strbuf_free(&b);
         return rc;
     }
-    *out = b.s;
+    *out = strbuf_take(&b);
     return 0;
 }
 
