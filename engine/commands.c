@@ -164,20 +164,6 @@ int emc_cmd_check(struct emc_ctx *ctx, int *exit_code, struct emc_error *err)
     return 0;
 }
 
-/* lock_run: the one-run lock. A holder that the journal shows to be a process of this host
- * that is gone (killed) is waited for, up to 2 s, while its server notices the closed
- * connection and releases the lock; a live holder makes this fail at once. */
-static int lock_run(struct emc_ctx *ctx, struct emc_error *err)
-{
-    int rc = emc_lock(ctx, err);
-    for (int i = 0; rc == -EMC_E_LOCKED && i < 40 && journal_holder_gone(ctx); i++) {
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
-        rc = emc_lock(ctx, err);
-    }
-    return rc;
-}
-
 /* begin_change: lock, reap the journal, read and validate the state; on failure nothing is
  * left locked or allocated. */
 static int reap_fn(struct emc_ctx *ctx, void *arg, struct emc_error *err)
@@ -188,7 +174,7 @@ static int reap_fn(struct emc_ctx *ctx, void *arg, struct emc_error *err)
 
 static int begin_change(struct emc_ctx *ctx, struct emc_state *st, struct emc_error *err)
 {
-    int rc = lock_run(ctx, err);
+    int rc = emc_lock(ctx, err);
     /* every statement of the run waits at most --lock-timeout for a lock (on SQLite any write
      * waits for the database's write lock, the journal's as well as the steps') */
     if (rc == 0 && ctx->lock_timeout_ms > 0 && !ctx->sql_only) {
@@ -597,7 +583,7 @@ int emc_cmd_version_control(struct emc_ctx *ctx, const char *version, bool force
     int rc = rg_resolve_target(ctx->ms, version, want, err);
     struct emc_state st = {0};
     if (rc == 0)
-        rc = lock_run(ctx, err);
+        rc = emc_lock(ctx, err);
     if (rc == 0)
         rc = emc_read_state(ctx, &st, err);
     if (rc == 0 && st.nheads > 0 && !force) {

@@ -263,6 +263,14 @@ int emc_lock(struct emc_ctx *ctx, struct emc_error *err)
     lock_name(ctx, name, sizeof(name));
     bool got = false;
     int rc = db_drv(ctx->conn)->lock_try(ctx->conn, name, &got, err);
+    /* a holder that the journal shows to be a process of this host that is gone (killed) is
+     * waited for, up to 2 s, while its server notices the closed connection and releases the
+     * lock; a live holder makes this fail at once */
+    for (int i = 0; rc == 0 && !got && i < 40 && journal_holder_gone(ctx); i++) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+        rc = db_drv(ctx->conn)->lock_try(ctx->conn, name, &got, err);
+    }
     if (rc < 0)
         return rc;
     if (!got) {

@@ -106,8 +106,10 @@ void emc_state_free(struct emc_state *st);
 int emc_require_glance(const struct emc_ctx *ctx, const struct emc_state *st,
                        struct emc_error *err);
 
-/* emc_lock: take the one-run-at-a-time lock for this database; a held lock fails at once with
- * EMC_E_LOCKED naming the holder (user@host, pid, command, since). Idempotent. */
+/* emc_lock: take the one-run-at-a-time lock for this database; a lock held by a live run fails
+ * at once with EMC_E_LOCKED naming the holder (user@host, pid, command, since). A holder the
+ * journal shows to be a killed process of this host is waited for, up to 2 s, while its
+ * server ends the dropped session. Idempotent. */
 int emc_lock(struct emc_ctx *ctx, struct emc_error *err);
 
 /* emc_unlock: release the lock if held. */

@@ -105,6 +105,33 @@ for b in $(backends); do
     "$EMC_BIN" --database-url "$u" db migrate >/dev/null 2>&1
     expect_eq "$b: once it is over, another run goes" "0" "$("$EMC_BIN" --database-url "$u" db contract >/dev/null 2>&1; echo $?)"
 
+    # --- a killed run's lock: every command waits (up to 2 s) while the server ends its session
+    # The journal names a run of this host whose process is gone, and another session holds the
+    # lock for one more second, as a server does until it notices the dropped connection. A
+    # purge must wait for it and run; it used to fail at once (commands.c waited, purge.c not).
+    true & dead=$!
+    wait "$dead"
+    sql "$b" "$u" "INSERT INTO emc_journal (run_id, command, step, kind, phase, started_at, rows_done, stmts_done, outcome, operator, pid, tool_version) VALUES ('killed-run', 'purge', '', 'run', '', '2026-01-01 00:00:00', 0, 0, 'running', '$(id -un)@$(hostname)', $dead, 'test')"
+    case "$b" in
+    postgresql) PGPASSWORD="$EMC_DB_PASSWORD" psql -qAt -h 127.0.0.1 -p "$EMC_PG_PORT" -U emc -d "${u##*/}" \
+        -c "SELECT pg_advisory_lock(hashtextextended('glance-emc:${u##*/}', 0))" -c "SELECT 'held'" \
+        -c "SELECT pg_sleep(1)" >"$tmp/held" & ;;
+    mysql) mariadb --no-defaults -N -B -h 127.0.0.1 -P "$EMC_MYSQL_PORT" -u emc -p"$EMC_DB_PASSWORD" \
+        -e "SELECT GET_LOCK('glance-emc:${u##*/}', 5); SELECT 'held'; SELECT SLEEP(1)" >"$tmp/held" & ;;
+    sqlite) flock "${u#sqlite:///}.emc-lock" sh -c "echo held; sleep 1" >"$tmp/held" & ;;
+    esac
+    killed=$!
+    wait_for "$tmp/held" held
+    set +e
+    "$EMC_BIN" --database-url "$u" db purge >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    set -e
+    expect_eq "$b: a purge waits for a killed run's lock, then runs ($(tail -1 "$tmp/err"))" "0" "$rc"
+    check "$b: the lock was still held when the purge began" grep -q held "$tmp/held"
+    wait "$killed" || true
+    expect_eq "$b: the killed run is journaled as crashed" "1" \
+        "$(sql "$b" "$u" "SELECT count(*) FROM emc_journal WHERE run_id = 'killed-run' AND outcome = 'crashed'")"
+
     # --- a lock that goes away: waits reported, retried, done -------------------------------
     u=$(new_db "$b" "locks2_$b")
     "$EMC_BIN" --database-url "$u" db upgrade --version mitaka02 >/dev/null 2>&1
