@@ -219,9 +219,8 @@ static int exec_single(struct emc_ctx *ctx, const struct purge_tab *pt, const st
 /* --- batched mode: the keys first (one scan), then DELETE by key ---------------------------- */
 
 struct keylist {
-    char *arena;
-    size_t used, cap;
-    size_t *off;
+    struct strbuf arena; /* the keys, each with its NUL */
+    size_t *off;         /* key i at arena.s + off[i] */
     size_t n, ncap;
     const char **key; /* after keylist_order: the keys in the order they are deleted */
     bool oom;
@@ -233,19 +232,6 @@ static int key_cb(void *ud, int ncols, char *const *vals, char *const *names)
     struct keylist *k = ud;
     if (ncols < 1 || !vals[0])
         return 0;
-    size_t l = strlen(vals[0]) + 1;
-    if (k->used + l > k->cap) {
-        size_t ncap = k->cap ? k->cap * 2 : 65536;
-        while (ncap < k->used + l)
-            ncap *= 2;
-        char *na = realloc(k->arena, ncap);
-        if (!na) {
-            k->oom = true;
-            return 1;
-        }
-        k->arena = na;
-        k->cap = ncap;
-    }
     if (k->n == k->ncap) {
         size_t ncap = k->ncap ? k->ncap * 2 : 4096;
         size_t *no = realloc(k->off, ncap * sizeof(size_t));
@@ -256,9 +242,12 @@ static int key_cb(void *ud, int ncols, char *const *vals, char *const *names)
         k->off = no;
         k->ncap = ncap;
     }
-    memcpy(k->arena + k->used, vals[0], l);
-    k->off[k->n++] = k->used;
-    k->used += l;
+    k->off[k->n] = k->arena.len;
+    if (!strbuf_append(&k->arena, vals[0], strlen(vals[0]) + 1)) {
+        k->oom = true;
+        return 1;
+    }
+    k->n++;
     return 0;
 }
 
@@ -283,7 +272,7 @@ static int keylist_order(struct keylist *k, bool int_key, bool keep_order)
     if (!k->key)
         return -1;
     for (size_t i = 0; i < k->n; i++)
-        k->key[i] = k->arena + k->off[i];
+        k->key[i] = k->arena.s + k->off[i];
     if (!keep_order)
         qsort(k->key, k->n, sizeof(*k->key), int_key ? cmp_int_key : cmp_text_key);
     return 0;
@@ -292,7 +281,7 @@ static int keylist_order(struct keylist *k, bool int_key, bool keep_order)
 static void keylist_free(struct keylist *k)
 {
     free(k->key);
-    free(k->arena);
+    strbuf_free(&k->arena);
     free(k->off);
     memset(k, 0, sizeof(*k));
 }

@@ -428,7 +428,8 @@ static int run(struct cli *cli, int argc, char **argv, bool images_only)
     struct purge_opts d;
     purge_default_opts(ctx, images_only, &d);
     po.batch_size = pa.no_batch ? 0 : d.batch_size;
-    po.target_txn_s = pa.have_txn ? pa.txn_s : cli->batch_size > 0 ? 0 : d.target_txn_s;
+    if (!pa.have_txn)
+        po.target_txn_s = cli->batch_size > 0 ? 0 : d.target_txn_s;
     if (!pa.have_sleep)
         po.sleep_s = d.sleep_s;
     int status = 0;
