@@ -8,7 +8,9 @@
 # DIR/env exports EMC_PG_URL and EMC_MYSQL_URL (a superuser-ish account whose password holds
 # '@' and '%', percent-escaped in the URL as operators must write it), plus the admin URLs
 # and client commands tests need to create throw-away databases. PostgreSQL runs as the
-# unprivileged user emc-pg, never as root.
+# unprivileged user emc-pg, never as root. EMC_MYSQL_BUFFER_POOL sets MariaDB's
+# innodb_buffer_pool_size (default 512M, plenty for the tests; the 1M-image benchmarks use one
+# that holds their 3.8 GB, as a production server would).
 set -euo pipefail
 
 cmd=${1:-}
@@ -59,7 +61,7 @@ start_mysql() {
     mariadbd --no-defaults --datadir="$dir/my/data" --user=root --port="$port" \
         --bind-address=127.0.0.1 --socket="$dir/my/mysqld.sock" --pid-file="$dir/my/mysqld.pid" \
         --log-error="$dir/my/server.log" --skip-name-resolve --innodb-flush-log-at-trx-commit=0 \
-        --innodb-buffer-pool-size=512M --innodb-log-file-size=256M --max-connections=300 \
+        --innodb-buffer-pool-size="${EMC_MYSQL_BUFFER_POOL:-512M}" --innodb-log-file-size=256M --max-connections=300 \
         --sync-binlog=0 >"$dir/my/stdout.log" 2>&1 &
     echo $! > "$dir/my.pid"
     for _ in $(seq 1 120); do
