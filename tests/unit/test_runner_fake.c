@@ -286,6 +286,73 @@ static void test_offline_sql_changes_nothing(void **state)
     assert_int_equal(fake_log_count(), before);
 }
 
+/* a window migration over images.rowid, in place of a_migrate01's LIMIT batches */
+static void use_window_batch(struct fx *f)
+{
+    fixture_write(f->dir, "a_migrate01/batch.sqlite.sql",
+                  "-- emc:window images.rowid\n"
+                  "UPDATE images SET a = 1 WHERE rowid BETWEEN :lo AND :hi AND a IS NULL;\n");
+    migset_free(f->ctx->ms);
+    f->ctx->ms = NULL;
+    struct emc_error err;
+    assert_int_equal(migset_load_dir(&f->ctx->ms, f->dir, &err), 0);
+}
+
+static void script_window(const char *limit, const char *lo, const char *hi)
+{
+    const char *names[] = {"lo", "hi"};
+    const char *vals[] = {lo, hi};
+    fake_script_rows(limit, 2, names, 1, vals, 0, 1);
+}
+
+/* SQLite, another connection committing between batches: a second pass runs; its windows grow
+ * past a batch while they change little, and one that changed more than a batch after all is
+ * rolled back to its savepoint and run again as a window of one batch, so that no transaction
+ * changes more than --batch-size rows */
+static void test_wide_window_capped_by_savepoint(void **state)
+{
+    struct fx *f = *state;
+    use_window_batch(f);
+    struct emc_plan plan;
+    plan_to(f, "a_contract01", 0, &plan);
+    fake_script_int("SELECT count(*) FROM images WHERE a IS NULL", 6, 0);
+    for (int v = 1; v <= 20; v++)
+        fake_script_int("PRAGMA data_version", v, 1); /* others commit all the time */
+    script_window("LIMIT 2)", "1", "2");              /* pass 1 */
+    script_window("LIMIT 2)", "3", "4");
+    script_window("LIMIT 2)", NULL, NULL); /* end of pass 1 */
+    script_window("LIMIT 2)", "1", "2");   /* pass 2: nothing left there */
+    script_window("LIMIT 10)", "3", "12"); /* wider (ten keys at least): 3 rows to change */
+    script_window("LIMIT 2)", "3", "4");   /* again, one batch wide */
+    script_window("LIMIT 2)", NULL, NULL); /* end of pass 2 */
+    script_window("LIMIT 2)", NULL, NULL); /* pass 3 (the last): nothing */
+    const char *none[] = {"n"};
+    const char *upd = "UPDATE images SET a = 1";
+    fake_script_rows(upd, 0, none, 0, NULL, 2, 1);
+    fake_script_rows(upd, 0, none, 0, NULL, 2, 1);
+    fake_script_rows(upd, 0, none, 0, NULL, 0, 1);
+    fake_script_rows(upd, 0, none, 0, NULL, 3, 1);
+    fake_script_rows(upd, 0, none, 0, NULL, 2, 1);
+    struct emc_error err;
+    int64_t rows = 0;
+    assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, &rows, &err), 0);
+    emc_plan_free(&plan);
+    assert_int_equal(rows, 6); /* 2 + 2, 0 + 2: the 3 rolled back are not counted */
+    assert_int_equal(fake_log_count_matching("LIMIT 10)"), 1);
+    assert_int_equal(fake_log_count_matching("ROLLBACK TO SAVEPOINT emc_window"), 1);
+    long wide = fake_log_find("LIMIT 10)", 0);
+    long sp = fake_log_find("SAVEPOINT emc_window", (size_t)wide);
+    long undo = fake_log_find("ROLLBACK TO SAVEPOINT emc_window", (size_t)wide);
+    long again = fake_log_find("LIMIT 2)", (size_t)undo);
+    long redo = fake_log_find(upd, (size_t)again);
+    long release = fake_log_find("RELEASE SAVEPOINT emc_window", (size_t)redo);
+    long commit = fake_log_find("COMMIT", (size_t)wide);
+    assert_true(sp > wide && undo > sp && again > undo && redo > again);
+    assert_true(release > redo && commit > release);
+    /* the window run again is the first batch of keys of the wide one */
+    assert_string_equal(fake_log_params_at((size_t)redo), "3, 4");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +365,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_between_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_confirmation_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_sql_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wide_window_capped_by_savepoint, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
