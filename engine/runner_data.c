@@ -51,8 +51,9 @@ struct window {
     bool pages;
     long npages, span;
     /* rows a window reads: the batch size; on a later pass with at most a batch of rows left
-     * to change, fifty batches (a window then changes at most what is left, and a pass over a
-     * table migrated already costs a fiftieth of the transactions) */
+     * to change (servers) or while windows change under half a batch (SQLite,
+     * sqlite_window_cap), up to fifty batches (a pass over a table migrated already then costs
+     * a fiftieth of the transactions; window_batch keeps what a window changes to a batch) */
     int rows;
 };
 
