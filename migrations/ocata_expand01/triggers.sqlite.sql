@@ -13,7 +13,10 @@
 -- UPDATE of insert_visibility fires update_visibility, which therefore leaves alone a row whose
 -- old is_public is NULL: no row has that once these triggers exist, except a row being inserted
 -- with visibility only. (With PRAGMA recursive_triggers on, the fix-ups re-fire their own
--- trigger once and change nothing more.)
+-- trigger once and change nothing more.) The is_public fix-up skips a row whose is_public
+-- already matches: ocata_migrate01 sets the visibility of every row from its is_public, and
+-- rewriting each row a second time with the value it has made the data migration twice as slow
+-- (1M images in one statement: 13 s, against 6.2 s with the test and 4.7 s with no trigger).
 
 DROP TRIGGER IF EXISTS insert_visibility;
 
@@ -44,7 +47,8 @@ BEGIN
     UPDATE images SET visibility = CASE WHEN NEW.is_public = 1 THEN 'public' ELSE 'shared' END
     WHERE id = NEW.id AND NEW.is_public IS NOT OLD.is_public;
     UPDATE images SET is_public = CASE WHEN NEW.visibility = 'public' THEN 1 ELSE 0 END
-    WHERE id = NEW.id AND NEW.is_public IS OLD.is_public AND NEW.visibility IS NOT OLD.visibility;
+    WHERE id = NEW.id AND NEW.is_public IS OLD.is_public AND NEW.visibility IS NOT OLD.visibility
+      AND NEW.is_public IS NOT (CASE WHEN NEW.visibility = 'public' THEN 1 ELSE 0 END);
 END//
 
 DELIMITER ;
