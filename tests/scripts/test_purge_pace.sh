@@ -10,6 +10,8 @@
 #   1000, 500, 250, 125, then 100: a range was one statement, however long it took.
 # - --batch-size B alone: fixed batches of B rows, never cut.
 # - bad values of --txn-seconds: the usage line, exit 2, nothing deleted.
+# - the journal, read while fixed batches run: the running step's rows_done moves, and is always
+#   what some number of committed batches deleted, never more than is committed.
 # Every eligible row goes either way, and nothing else.
 source "$(dirname "$0")/lib.sh"
 if [ "${CI:-}" = true ]; then require_servers; fi
@@ -26,6 +28,17 @@ bad() {
 # eligible BACKEND URL TABLE: rows a purge at 30 days deletes
 eligible() {
     sql "$1" "$2" "SELECT COUNT(*) FROM $3 WHERE deleted_at < '$CUTOFF'"
+}
+
+# watch_journal BACKEND URL: "ROWS_DONE LEFT" of a running purge of image_properties, read in
+# one statement (nothing when no such step runs)
+watch_journal() {
+    local q="SELECT j.rows_done, (SELECT COUNT(*) FROM image_properties WHERE deleted_at < '$CUTOFF') FROM emc_journal j WHERE j.step = 'image_properties' AND j.outcome = 'running'"
+    if [ "$1" = sqlite ]; then
+        sqlite3 -batch -separator ' ' -cmd '.timeout 5000' "${2#sqlite:///}" "$q"
+    else
+        sql "$1" "$2" "$q" | tr '\t' ' '
+    fi
 }
 
 # summary FILE TABLE FIELD: a field of a table's row in a --json purge summary
@@ -78,8 +91,24 @@ for b in $(backends); do
     U2=$(new_db "$b" "purge_pace2_$b")
     "$EMC_BIN" --database-url "$U2" db sync > /dev/null 2>&1
     /usr/bin/python3 "$SEEDER" "$U2" --images 1500 --seed 5 > /dev/null
-    "$EMC_BIN" --database-url "$U2" --batch-size 300 --json db purge --max_rows -1 \
-        > "$WORK/fixed.json" 2> "$WORK/fixed.err" || bad "$b: purge --batch-size 300 failed: $(tail -3 "$WORK/fixed.err")"
+    # with a pause between batches, and the journal watched meanwhile: a batch writes its
+    # step's progress (at most once a second, the first batch always) in its own transaction,
+    # so a reader (one statement, one snapshot) finds rows_done at a batch boundary, never
+    # ahead of what is committed, and moving while the table is purged
+    "$EMC_BIN" --database-url "$U2" --batch-size 300 --json db purge --max_rows -1 --sleep 0.25 \
+        > "$WORK/fixed.json" 2> "$WORK/fixed.err" &
+    purge_pid=$!
+    : > "$WORK/watch"
+    while kill -0 "$purge_pid" 2>/dev/null; do
+        watch_journal "$b" "$U2" >> "$WORK/watch" 2>/dev/null || true
+        sleep 0.1
+    done
+    wait "$purge_pid" || bad "$b: purge --batch-size 300 failed: $(tail -3 "$WORK/fixed.err")"
+    n=${want[image_properties]}
+    seen=$(awk -v n="$n" 'NF == 2 && $1 > 0 && $1 < n { print $1 }' "$WORK/watch" | sort -un | wc -l)
+    off=$(awk -v n="$n" 'NF == 2 && ($1 + $2 > n || ($1 % 300 != 0 && $1 != n))' "$WORK/watch" | head -3)
+    [ "$seen" -ge 2 ] || bad "$b: rows_done took $seen value(s) mid-table: $(sort -u "$WORK/watch" | tr '\n' ' ')"
+    [ -z "$off" ] || bad "$b: rows_done off a batch boundary or ahead of the commits (rows_done left; $n eligible): $off"
     for t in $CHILDREN; do
         n=${want[$t]}
         got_b=$(summary "$WORK/fixed.json" "$t" batches)
