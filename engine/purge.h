@@ -35,7 +35,13 @@ struct purge_opts {
                             and end it early when its next statement would take it past 1.5
                             times this; 0 = keep batch_size (one statement per key range, else
                             1000 keys a statement) */
+    int64_t key_chunk;   /* batched mode on SQLite with max_rows -1: the keys are read this many
+                            rowids a statement (0 = PURGE_KEY_CHUNK), each statement a short read
+                            of its own, so that a writer's commit never waits for the whole
+                            table to be read */
 };
+
+#define PURGE_KEY_CHUNK 50000
 
 #define PURGE_BATCH_MIN 100
 #define PURGE_BATCH_MAX 100000

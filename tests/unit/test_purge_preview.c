@@ -307,6 +307,50 @@ static void test_no_delete_right_stops_before_anything(void **state)
     }
 }
 
+/* SQLite, every row wanted: the keys are read a chunk of rowids a statement, outside any
+ * transaction (one statement over the whole table would hold the read lock that every
+ * writer's commit waits for), then deleted in (image_id, id) order as before */
+static void test_sqlite_keys_read_in_chunks(void **state)
+{
+    (void)state;
+    struct emc_ctx *ctx = fake_glance();
+    const struct purge_tab *pt = NULL;
+    for (int i = 0; i < PURGE_NTABS; i++)
+        if (strcmp(purge_tabs[i].name, "image_properties") == 0)
+            pt = &purge_tabs[i];
+    assert_non_null(pt);
+    fake_script_int("SELECT MAX(rowid) FROM image_properties", 25, 0);
+    static const char *const names[] = {"id", "image_id"};
+    static const char *const c1[] = {"3", "b", "1", "a"};
+    static const char *const c2[] = {"12", "a"};
+    static const char *const c3[] = {"21", "c"};
+    fake_script_rows("x.rowid > ?", 2, names, 2, c1, 0, 1);
+    fake_script_rows("x.rowid > ?", 2, names, 1, c2, 0, 1);
+    fake_script_rows("x.rowid > ?", 2, names, 1, c3, 0, 1);
+    struct purge_opts o = {.age_in_days = 30, .max_rows = -1, .batch_size = 1000, .key_chunk = 10};
+    struct purge_table_result tr = {0};
+    struct emc_error err;
+    assert_int_equal(purge_exec_table(ctx, pt, &o, "2026-01-01 00:00:00", 0, &tr, &err), 0);
+    assert_int_equal(fake_log_count_matching("x.rowid > ?"), 3);
+    long c = fake_log_find("x.rowid > ?", 0);
+    assert_string_equal(fake_log_params_at((size_t)c), "0, 10, '2026-01-01 00:00:00'");
+    c = fake_log_find("x.rowid > ?", (size_t)c + 1);
+    assert_string_equal(fake_log_params_at((size_t)c), "10, 20, '2026-01-01 00:00:00'");
+    c = fake_log_find("x.rowid > ?", (size_t)c + 1);
+    assert_string_equal(fake_log_params_at((size_t)c), "20, 30, '2026-01-01 00:00:00'");
+    assert_true(fake_log_find("BEGIN", 0) > c); /* no transaction around the reads */
+    assert_true(fake_log_find("DELETE FROM image_properties WHERE id IN (1, 12, 3, 21)", 0) > c);
+    /* a limited purge keeps the reference's one query (the oldest max_rows rows) */
+    o.max_rows = 2;
+    assert_int_equal(purge_exec_table(ctx, pt, &o, "2026-01-01 00:00:00", 0, &tr, &err), 0);
+    assert_int_equal(fake_log_count_matching("x.rowid > ?"), 3);
+    assert_true(fake_log_find("ORDER BY x.deleted_at, x.id LIMIT 2", 0) > c);
+    db_close(ctx->conn);
+    migset_free(ctx->ms);
+    free(ctx);
+    fake_driver_reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_preview_refuses_uncontrolled_database),
         cmocka_unit_test(test_fk_classification),
         cmocka_unit_test(test_no_delete_right_stops_before_anything),
+        cmocka_unit_test(test_sqlite_keys_read_in_chunks),
     };
     return cmocka_run_group_tests(tests, pf_setup, pf_teardown);
 }

@@ -151,6 +151,40 @@ static void test_batched_same_rows_with_progress(void **state)
     emc_close(b);
 }
 
+/* every row wanted (max_rows -1): batched mode reads the keys a few rowids a statement and
+ * deletes exactly the rows the reference's mode deletes, images included */
+static void test_chunked_key_reads_same_rows(void **state)
+{
+    (void)state;
+    struct pf_capture ca, cb;
+    struct purge_result ra, rb;
+    struct emc_ctx *a = pf_open_copy(&ca), *b = pf_open_copy(&cb);
+    populate(a, 60);
+    populate(b, 60);
+    struct purge_opts oa = opts(60, -1, 0), ob = opts(60, -1, 4);
+    ob.key_chunk = 5;
+    for (int images = 0; images <= 1; images++) {
+        oa.images_only = ob.images_only = images;
+        assert_int_equal(run(a, oa, &ra), 0);
+        assert_int_equal(run(b, ob, &rb), 0);
+        assert_int_equal(ra.ntables, rb.ntables);
+        for (int i = 0; i < ra.ntables; i++)
+            assert_int_equal(ra.t[i].deleted, rb.t[i].deleted);
+    }
+    static const char *const tabs[] = {"task_info",     "image_properties", "image_tags",
+                                       "image_members", "image_locations",  "tasks",
+                                       "images"};
+    for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
+        char *ka = pf_keys(a, tabs[i]), *kb = pf_keys(b, tabs[i]);
+        assert_string_equal(ka, kb);
+        free(ka);
+        free(kb);
+    }
+    assert_true(pf_result_row(&rb, "images")->deleted > 0);
+    emc_close(a);
+    emc_close(b);
+}
+
 static void test_stop_between_batches(void **state)
 {
     (void)state;
@@ -501,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_which_rows_go),
         cmocka_unit_test(test_task_info_rule),
         cmocka_unit_test(test_batched_same_rows_with_progress),
+        cmocka_unit_test(test_chunked_key_reads_same_rows),
         cmocka_unit_test(test_stop_between_batches),
         cmocka_unit_test(test_batch_size_adapts),
         cmocka_unit_test(test_batch_ends_early),
