@@ -264,17 +264,18 @@ static int cmp_text_key(const void *a, const void *b)
 }
 
 /* keylist_order: the chosen rows (the oldest first, as the reference chooses them) are deleted
- * in primary-key order (or as fetched, with keep_order), so that consecutive batches touch
- * neighbouring pages instead of pages all over the table */
-static int keylist_order(struct keylist *k, bool int_key, bool keep_order)
+ * in the order cmp gives (primary-key order, or (image_id, id) for chunked reads: cmp_pair), or
+ * as fetched (cmp NULL), so that consecutive batches touch neighbouring pages instead of pages
+ * all over the table */
+static int keylist_order(struct keylist *k, int (*cmp)(const void *, const void *))
 {
     k->key = malloc((k->n ? k->n : 1) * sizeof(*k->key));
     if (!k->key)
         return -1;
     for (size_t i = 0; i < k->n; i++)
         k->key[i] = k->arena.s + k->off[i];
-    if (!keep_order)
-        qsort(k->key, k->n, sizeof(*k->key), int_key ? cmp_int_key : cmp_text_key);
+    if (cmp)
+        qsort(k->key, k->n, sizeof(*k->key), cmp);
     return 0;
 }
 
@@ -309,63 +310,39 @@ static const char *sqlite_order(const struct emc_ctx *ctx, const struct purge_ta
     return NULL;
 }
 
-/* pair_cb: a row (key, order value) stored as "ord\0key\0", for keylist_order_pairs */
+/* pair_cb: a row (key, order value) stored as "key\0ord\0": the key is where key_cb puts it,
+ * its order value right after it, for cmp_pair */
 static int pair_cb(void *ud, int ncols, char *const *vals, char *const *names)
 {
     struct keylist *k = ud;
     if (ncols < 2 || !vals[0] || !vals[1])
         return 0;
-    size_t before = k->arena.len;
-    if (!strbuf_append(&k->arena, vals[1], strlen(vals[1]) + 1)) {
-        k->oom = true;
-        return 1;
-    }
-    size_t n = k->n;
     int rc = key_cb(ud, 1, vals, names);
-    if (rc == 0 && k->n > n)
-        k->off[n] = before; /* the record starts at its order value */
+    if (rc == 0 && !strbuf_append(&k->arena, vals[1], strlen(vals[1]) + 1)) {
+        k->oom = true;
+        rc = 1;
+    }
     return rc;
 }
 
-/* the key part of a "ord\0key\0" record */
-static const char *pair_key(const char *rec)
-{
-    return rec + strlen(rec) + 1;
-}
-
-/* (order value, key), the keys (the child tables' integer ids) compared as numbers */
+/* (order value, key) of two pair_cb records, the keys (the child tables' integer ids) compared
+ * as numbers */
 static int cmp_pair(const void *a, const void *b)
 {
-    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-    int c = strcmp(x, y);
+    const char *kx = *(const char *const *)a, *ky = *(const char *const *)b;
+    size_t nx = strlen(kx), ny = strlen(ky);
+    int c = strcmp(kx + nx + 1, ky + ny + 1);
     if (c)
         return c;
-    const char *kx = pair_key(x), *ky = pair_key(y);
-    size_t nx = strlen(kx), ny = strlen(ky);
     return nx != ny ? (nx > ny) - (nx < ny) : strcmp(kx, ky);
-}
-
-/* keylist_order_pairs: keylist_order for records read by pair_cb: the keys in the order of
- * (order value, key), the order fetch_keys' single query gives */
-static int keylist_order_pairs(struct keylist *k)
-{
-    k->key = malloc((k->n ? k->n : 1) * sizeof(*k->key));
-    if (!k->key)
-        return -1;
-    for (size_t i = 0; i < k->n; i++)
-        k->key[i] = k->arena.s + k->off[i];
-    qsort(k->key, k->n, sizeof(*k->key), cmp_pair);
-    for (size_t i = 0; i < k->n; i++)
-        k->key[i] = pair_key(k->key[i]);
-    return 0;
 }
 
 /* fetch_keys_chunked: on SQLite, every row wanted (max_rows -1): the keys of the rows with
  * deleted_at < cutoff, read a chunk of rowids a statement. One statement over the whole table
  * holds SQLite's read lock for all of it, and no writer can commit meanwhile: at 1M images,
  * image_properties' took 1.5 to 4.6 s, and a service's write waited up to 3.5 s. The chunks
- * come in rowid order; with order "x.image_id" each key is read with its image_id, and
- * *pairs says that keylist_order_pairs must sort them. */
+ * come in rowid order; with another order (x.image_id) each key is read with its order
+ * value (pair_cb), and *pairs says that they must be sorted by cmp_pair. */
 static int fetch_keys_chunked(struct emc_ctx *ctx, const struct purge_tab *pt,
                               const struct purge_opts *o, const char *cutoff, const char *order,
                               struct keylist *k, bool *pairs, struct emc_error *err)
@@ -376,7 +353,9 @@ static int fetch_keys_chunked(struct emc_ctx *ctx, const struct purge_tab *pt,
     bool found = false;
     int rc = db_query_int(ctx->conn, sql, NULL, 0, &max, &found, err);
     *pairs = strcmp(order, "x.rowid") != 0;
-    const char *ord = *pairs ? ", x.image_id" : "";
+    char ord[64] = "";
+    if (*pairs)
+        snprintf(ord, sizeof(ord), ", %s", order);
     switch (pt->kind) {
     case PURGE_TAB_TASK_INFO:
         snprintf(sql, sizeof(sql),
@@ -631,8 +610,11 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
     bool chunked = order && o->max_rows < 0, pairs = false;
     int rc = chunked ? fetch_keys_chunked(ctx, pt, o, cutoff, order, &k, &pairs, err)
                      : fetch_keys(ctx, pt, o, cutoff, order, &k, err);
-    if (rc == 0 &&
-        (pairs ? keylist_order_pairs(&k) : keylist_order(&k, pt->int_key, order != NULL)) < 0)
+    int (*cmp)(const void *, const void *) = pairs         ? cmp_pair
+                                             : order       ? NULL
+                                             : pt->int_key ? cmp_int_key
+                                                           : cmp_text_key;
+    if (rc == 0 && keylist_order(&k, cmp) < 0)
         rc = emc_error_set(err, EMC_E_NOMEM, "out of memory sorting the keys of %s", pt->name);
     if (rc < 0) {
         keylist_free(&k);

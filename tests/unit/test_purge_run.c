@@ -116,6 +116,15 @@ static void populate(struct emc_ctx *ctx, int n)
     }
 }
 
+/* the same rows of table are left in a and in b */
+static void expect_same_keys(struct emc_ctx *a, struct emc_ctx *b, const char *table)
+{
+    char *ka = pf_keys(a, table), *kb = pf_keys(b, table);
+    assert_string_equal(ka, kb);
+    free(ka);
+    free(kb);
+}
+
 static void test_batched_same_rows_with_progress(void **state)
 {
     (void)state;
@@ -128,10 +137,7 @@ static void test_batched_same_rows_with_progress(void **state)
     assert_int_equal(run(b, opts(60, 25, 4), &rb), 0);
     static const char *const tabs[] = {"task_info", "image_properties", "image_tags", "tasks"};
     for (int i = 0; i < 4; i++) {
-        char *ka = pf_keys(a, tabs[i]), *kb = pf_keys(b, tabs[i]);
-        assert_string_equal(ka, kb);
-        free(ka);
-        free(kb);
+        expect_same_keys(a, b, tabs[i]);
         assert_int_equal(pf_result_row(&ra, tabs[i])->deleted,
                          pf_result_row(&rb, tabs[i])->deleted);
         assert_int_equal(pf_result_row(&ra, tabs[i])->batches, 1);
@@ -174,12 +180,8 @@ static void test_chunked_key_reads_same_rows(void **state)
     static const char *const tabs[] = {"task_info",     "image_properties", "image_tags",
                                        "image_members", "image_locations",  "tasks",
                                        "images"};
-    for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++) {
-        char *ka = pf_keys(a, tabs[i]), *kb = pf_keys(b, tabs[i]);
-        assert_string_equal(ka, kb);
-        free(ka);
-        free(kb);
-    }
+    for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++)
+        expect_same_keys(a, b, tabs[i]);
     assert_true(pf_result_row(&rb, "images")->deleted > 0);
     emc_close(a);
     emc_close(b);
