@@ -29,8 +29,10 @@ void purge_default_opts(const struct emc_ctx *ctx, bool images_only, struct purg
         .images_only = images_only,
         .batch_size = ctx && ctx->batch_size > 0 ? ctx->batch_size : 1000,
         .target_txn_s = 0.2,
-        .sleep_s = ctx && ctx->dialect && strcmp(ctx->dialect, "sqlite") == 0 ? 0.05 : 0,
+        .sleep_s = 0,
     };
+    /* on SQLite a batch locks the whole database: the services get in between batches */
+    o->yield_writers = ctx && ctx->dialect && strcmp(ctx->dialect, "sqlite") == 0;
 }
 
 void purge_cutoff(time_t now, long age_in_days, char *buf, size_t n)

@@ -27,7 +27,10 @@ struct purge_opts {
     int64_t max_rows;    /* -1 = no limit, 0 = none, else per table */
     bool images_only;    /* purge_images_table */
     int batch_size;      /* 0 = the reference's mode (one DELETE per table); > 0 = batched */
-    double sleep_s;      /* batched mode: pause between batches */
+    double sleep_s;      /* batched mode: pause between batches (unless yield_writers) */
+    bool yield_writers;  /* batched mode on SQLite: instead of sleep_s, a pause that watches
+                            other connections' commits and lasts until the services that were
+                            waiting for the lock are through (purge_exec.c, sqlite_yield) */
     bool dry_run;        /* count what would go, delete nothing */
     double target_txn_s; /* batched mode: > 0 = adapt the batch size (from batch_size, within
                             PURGE_BATCH_MIN..PURGE_BATCH_MAX) so a transaction takes about this
@@ -84,8 +87,8 @@ struct purge_result {
 /* purge_default_opts: what `db purge` (images_only false) or `db purge_images_table` does
  * without options on ctx's database: the reference's age and max_rows (30 or 180 days, 100
  * rows), batched from 1000 rows adapting to transactions of about 0.2 s, and on SQLite, where
- * a transaction locks the whole database, a 0.05 s pause between batches to let other writers
- * in. */
+ * a transaction locks the whole database, yield_writers: a pause between batches that lets the
+ * waiting writers in. */
 void purge_default_opts(const struct emc_ctx *ctx, bool images_only, struct purge_opts *o);
 
 /* purge_validate: the reference's checks, in its order and words (each EMC_E_STATE so the CLI

@@ -8,6 +8,7 @@
 
 #include "journal.h"
 #include "runner.h"
+#include "runner_int.h"
 #include "strbuf.h"
 
 const struct purge_tab purge_tabs[PURGE_NTABS] = {
@@ -104,11 +105,44 @@ static int count_blocked_kept(struct emc_ctx *ctx, const char *cutoff, const cha
     return rc;
 }
 
+/* IMAGES_CHUNK: on SQLite, the images read a statement when each needs four index probes (the
+ * rows that reference it): 50,000 took 0.43-0.45 s at 1M images, and a writer's commit waited
+ * as long */
+#define IMAGES_CHUNK 10000
+
+/* count_blocked_chunked: on SQLite, the images deleted before cutoff that a row references,
+ * IMAGES_CHUNK rowids a statement, each a short read of its own: one statement over the images
+ * holds SQLite's read lock for all of them (about 3 s at 1M images), and no writer can commit
+ * meanwhile (a writer waited 3.3 s) */
+static int count_blocked_chunked(struct emc_ctx *ctx, const char *cutoff, int64_t *n,
+                                 struct emc_error *err)
+{
+    int64_t max = 0;
+    bool found = false;
+    *n = 0;
+    int rc = db_query_int(ctx->conn, "SELECT MAX(rowid) FROM images", NULL, 0, &max, &found, err);
+    char refs[1400], sql[1800];
+    purge_image_free_sql(refs, sizeof(refs), "i");
+    snprintf(sql, sizeof(sql),
+             "SELECT COUNT(*) FROM images i WHERE i.rowid > ? AND i.rowid <= ? AND i.deleted_at "
+             "< ? AND NOT %s",
+             refs);
+    for (int64_t lo = 0; rc == 0 && found && lo < max; lo += IMAGES_CHUNK) {
+        struct db_param p[] = {DBP_I(lo), DBP_I(lo + IMAGES_CHUNK), DBP_S(cutoff)};
+        int64_t c = 0;
+        rc = db_query_int(ctx->conn, sql, p, 3, &c, NULL, err);
+        *n += c;
+    }
+    return rc;
+}
+
 int purge_count_blocked(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
                         int64_t *n, struct emc_error *err)
 {
     if (keep_cutoff)
         return count_blocked_kept(ctx, cutoff, keep_cutoff, n, err);
+    if (ctx->dialect && strcmp(ctx->dialect, "sqlite") == 0)
+        return count_blocked_chunked(ctx, cutoff, n, err);
     /* the eligible images less those no row references: the second count is the anti-join
      * the deletion itself uses (purge_image_free_sql), much cheaper on PostgreSQL than an OR
      * of four EXISTS */
@@ -375,7 +409,9 @@ static int fetch_keys_chunked(struct emc_ctx *ctx, const struct purge_tab *pt,
                  purge_image_free_sql(refs, sizeof(refs), "x"));
         break;
     }
-    int64_t chunk = o->key_chunk > 0 ? o->key_chunk : PURGE_KEY_CHUNK;
+    int64_t chunk = o->key_chunk > 0               ? o->key_chunk
+                    : pt->kind == PURGE_TAB_IMAGES ? IMAGES_CHUNK
+                                                   : PURGE_KEY_CHUNK;
     for (int64_t lo = 0; rc == 0 && found && lo < max && !k->oom; lo += chunk) {
         struct db_param p[] = {DBP_I(lo), DBP_I(lo + chunk), DBP_S(cutoff)};
         rc = db_query(ctx->conn, sql, p, 3, *pairs ? pair_cb : key_cb, k, NULL, err);
@@ -590,6 +626,72 @@ static bool pause_between(const struct emc_ctx *ctx, double s)
     return false;
 }
 
+/* SQLite's pause between batches (o->yield_writers). A service waiting for SQLite's lock does
+ * not queue: its busy handler polls, up to 100 ms apart once it has waited a few hundred ms, so
+ * a fixed pause shorter than that can be missed several times in a row (at 1M images, with
+ * 0.05 s pauses after 0.2 s batches, a writer waited up to 3.5-4.2 s, near the 5 s after which
+ * Python's sqlite3 gives up). The pause instead reads PRAGMA data_version, which moves when
+ * another connection commits, every YIELD_POLL_MS:
+ * - once another connection has committed in it, it ends at the first poll that sees no
+ *   further commit: the service that was waiting is through (waiting for more costs the purge
+ *   half its speed against a service that writes every 10 ms, and that service nothing);
+ * - until then, it lasts YIELD_QUIET_POLLS polls (a plain 0.05 s pause) when nobody committed
+ *   in the last pause either, and YIELD_BUSY_POLLS (longer than the busy handler's longest
+ *   poll interval) when somebody did: a service is likely waiting, and gets in on its next
+ *   poll;
+ * - every YIELD_FULL_EVERY-th pause while others write runs YIELD_BUSY_POLLS whatever it sees,
+ *   so that a second waiting service, which the first one's commit would otherwise cut out,
+ *   gets its turn within that many batches;
+ * - never more than YIELD_BUSY_POLLS in all, so that services committing back to back do not
+ *   hold the purge up.
+ * A data_version read takes SQLite's shared lock for a moment: a poll every 5 ms delays a
+ * writer's commit rarely, and by a millisecond. */
+#define YIELD_POLL_MS 5
+#define YIELD_QUIET_POLLS 10
+#define YIELD_BUSY_POLLS 24
+#define YIELD_FULL_EVERY 8
+
+struct yield {
+    bool busy;    /* another connection committed in the last pause */
+    int busy_run; /* pauses in a row since the first of them that followed a busy one */
+};
+
+/* yield_poll_done: whether the pause ends after poll number polls (1-based), given whether
+ * another connection committed in it (seen), whether the last poll saw one (fresh), and the
+ * pause's state */
+static bool yield_poll_done(int polls, bool seen, bool fresh, const struct yield *y)
+{
+    if (polls >= YIELD_BUSY_POLLS)
+        return true;
+    if (y->busy && y->busy_run % YIELD_FULL_EVERY == YIELD_FULL_EVERY - 1)
+        return false; /* the full pause */
+    if (seen)
+        return !fresh;
+    return polls >= (y->busy ? YIELD_BUSY_POLLS : YIELD_QUIET_POLLS);
+}
+
+/* sqlite_yield: the pause above; *y carries its state from pause to pause (zeroed at first).
+ * False when a stop was asked meanwhile. */
+static bool sqlite_yield(struct emc_ctx *ctx, struct yield *y)
+{
+    int64_t v = runner_data_version(ctx);
+    bool seen = false;
+    for (int polls = 1;; polls++) {
+        runner_sleep_ms(YIELD_POLL_MS);
+        if (runner_stop_asked(ctx))
+            return false;
+        int64_t now = runner_data_version(ctx);
+        bool fresh = now != v;
+        seen |= fresh;
+        v = now;
+        if (yield_poll_done(polls, seen, fresh, y))
+            break;
+    }
+    y->busy_run = y->busy ? y->busy_run + 1 : 0;
+    y->busy = seen;
+    return true;
+}
+
 /* next_batch: with a target transaction time, the size the last batch's rate suggests, growing
  * by half at most and shrinking by half at most at a time (a slow disk moment should not make
  * the next batch overshoot), within PURGE_BATCH_MIN..PURGE_BATCH_MAX */
@@ -629,9 +731,13 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
     struct emc_progress pr = {.what = pt->name, .total = (int64_t)k.n, .eta_s = -1};
     size_t max_keys = by_range ? PURGE_BATCH_MAX : KEYS_PER_STMT;
     struct pace pace = {.stmt_keys = max_keys, .max_keys = max_keys};
+    struct yield yield = {0}; /* o->yield_writers */
     for (size_t i = 0, e = 0; i < k.n; i = e) {
-        if (runner_stop_asked(ctx) ||
-            (i > 0 && o->sleep_s > 0 && !pause_between(ctx, o->sleep_s))) {
+        bool go_on = i == 0             ? true
+                     : o->yield_writers ? sqlite_yield(ctx, &yield)
+                     : o->sleep_s > 0   ? pause_between(ctx, o->sleep_s)
+                                        : true;
+        if (!go_on || runner_stop_asked(ctx)) {
             rc = emc_error_set(err, EMC_E_INTERRUPTED, "stopped in table %s after %lld row(s)",
                                pt->name, (long long)tr->deleted);
             break;

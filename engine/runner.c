@@ -678,6 +678,16 @@ double runner_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+int64_t runner_data_version(struct emc_ctx *ctx)
+{
+    int64_t v = -1;
+    bool found = false;
+    struct emc_error e;
+    if (db_query_int(ctx->conn, "PRAGMA data_version", NULL, 0, &v, &found, &e) < 0 || !found)
+        return -1;
+    return v;
+}
+
 void runner_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

@@ -87,6 +87,12 @@ int emc_stamp(struct emc_ctx *ctx, struct emc_state *st, const bool *want, struc
 /* runner_now: seconds on the monotonic clock, for durations (never a date). */
 double runner_now(void);
 
+/* runner_data_version: SQLite's PRAGMA data_version on ctx's connection, which changes when
+ * another connection commits (never for the connection's own commits); -1 when it cannot be
+ * read (another backend, an error: the error is dropped). A short read, outside any
+ * transaction of the caller's. */
+int64_t runner_data_version(struct emc_ctx *ctx);
+
 /* runner_stop_asked: whether the caller's should_stop callback (if any) asks for a stop. */
 bool runner_stop_asked(const struct emc_ctx *ctx);
 

@@ -79,8 +79,8 @@ static void print_help(struct cli *cli, const char *action)
             "  --preview             show soft-deleted rows per table and age, and what would "
             "go; delete nothing\n"
             "  --dry-run             count what would go, delete nothing\n"
-            "  --sleep S             seconds to pause between batches (default 0; 0.05 on "
-            "SQLite)\n"
+            "  --sleep S             seconds to pause between batches (default 0; on SQLite, "
+            "until the services waiting for the lock are through)\n"
             "  --txn-seconds S       adapt the batch size so a transaction takes about S "
             "seconds (default 0.2; 0: fixed batches)\n"
             "  --no-batch            one DELETE per table in one transaction, as glance-manage "
@@ -430,8 +430,10 @@ static int run(struct cli *cli, int argc, char **argv, bool images_only)
     po.batch_size = pa.no_batch ? 0 : d.batch_size;
     if (!pa.have_txn)
         po.target_txn_s = cli->batch_size > 0 ? 0 : d.target_txn_s;
-    if (!pa.have_sleep)
+    if (!pa.have_sleep) {
         po.sleep_s = d.sleep_s;
+        po.yield_writers = d.yield_writers;
+    }
     int status = 0;
     if (pa.preview) {
         struct purge_preview pv;

@@ -7,9 +7,9 @@
 # (IMAGES images, ~11 rows each with children and tasks, no image referenced by live rows so the
 # reference's purge_images_table can succeed), then cloned three times. On the three identical
 # copies, in the same run: glance-emc's purge (batched, its default: the batch size adapts to
-# transactions of about 0.2 s, and on SQLite a 0.05 s pause between batches), the
-# reference's (`glance-manage db purge`), and the raw DELETE statements in the database's own
-# client (sqlite3 / psql / mariadb); each `db purge --age_in_days 30 --max_rows -1` then
+# transactions of about 0.2 s, and on SQLite a pause between batches that lets a waiting
+# writer in), the reference's (`glance-manage db purge`), and the raw DELETE statements in the
+# database's own client (sqlite3 / psql / mariadb); each `db purge --age_in_days 30 --max_rows -1` then
 # `purge_images_table --age_in_days 30 --max_rows -1`. While each runs, tests/bench/writer.py
 # inserts and updates rows in a loop and times each transaction. Also timed: glance-emc's
 # --preview of both commands on the untouched copy.

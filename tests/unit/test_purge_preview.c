@@ -351,6 +351,130 @@ static void test_sqlite_keys_read_in_chunks(void **state)
     fake_driver_reset();
 }
 
+/* On SQLite, purge_images_table's count of blocked images reads the images 10,000 rowids a
+ * statement, outside any transaction, and adds the chunks up: one statement over the table
+ * held the read lock, which stops every writer's commit, for about 3 s at 1M images */
+static void test_sqlite_blocked_count_in_chunks(void **state)
+{
+    (void)state;
+    struct emc_ctx *ctx = fake_glance();
+    fake_script_int("SELECT MAX(rowid) FROM images", 25000, 0);
+    fake_script_int("i.rowid > ?", 1, 1);
+    fake_script_int("i.rowid > ?", 2, 1);
+    fake_script_int("i.rowid > ?", 3, 1);
+    int64_t n = 0;
+    struct emc_error err;
+    assert_int_equal(purge_count_blocked(ctx, "2026-01-01 00:00:00", NULL, &n, &err), 0);
+    assert_int_equal(n, 6);
+    assert_int_equal(fake_log_count_matching("i.rowid > ?"), 3);
+    const char *want[] = {"0, 10000, '2026-01-01 00:00:00'", "10000, 20000, '2026-01-01 00:00:00'",
+                          "20000, 30000, '2026-01-01 00:00:00'"};
+    long c = -1;
+    for (int i = 0; i < 3; i++) {
+        c = fake_log_find("i.rowid > ?", (size_t)(c + 1));
+        assert_true(c >= 0);
+        assert_string_equal(fake_log_params_at((size_t)c), want[i]);
+        assert_non_null(strstr(fake_log_at((size_t)c), "NOT (NOT EXISTS"));
+    }
+    assert_int_equal(fake_log_count_matching("BEGIN"), 0); /* each read on its own */
+    db_close(ctx->conn);
+    migset_free(ctx->ms);
+    free(ctx);
+    fake_driver_reset();
+}
+
+/* count_between: log entries containing what between entries a and b (exclusive) */
+static int count_between(const char *what, long a, long b)
+{
+    int n = 0;
+    for (long i = a + 1; i < b; i++)
+        n += strstr(fake_log_at((size_t)i), what) != NULL;
+    return n;
+}
+
+/* On SQLite, by default, the pause between batches watches other connections' commits
+ * (PRAGMA data_version, every 5 ms): once one commits, the pause ends at the next poll that
+ * sees no further commit, except every eighth pause in a row while others write, which runs
+ * its full 24 polls for a second waiting service; when nobody commits, it lasts 24 polls after
+ * a pause in which somebody did (a service is likely waiting for the lock and polls up to 100
+ * ms apart), else 10 */
+static void test_sqlite_pause_follows_writers(void **state)
+{
+    (void)state;
+    struct emc_ctx *ctx = fake_glance();
+    const struct purge_tab *pt = NULL;
+    for (int i = 0; i < PURGE_NTABS; i++)
+        if (strcmp(purge_tabs[i].name, "image_properties") == 0)
+            pt = &purge_tabs[i];
+    assert_non_null(pt);
+    enum { NB = 12 };
+    static const char *const names[] = {"id", "image_id"};
+    static char keybuf[NB][2][8];
+    const char *keys[NB * 2];
+    for (int i = 0; i < NB; i++) {
+        snprintf(keybuf[i][0], sizeof(keybuf[i][0]), "%d", i + 1);
+        snprintf(keybuf[i][1], sizeof(keybuf[i][1]), "i%02d", i);
+        keys[2 * i] = keybuf[i][0];
+        keys[2 * i + 1] = keybuf[i][1];
+    }
+    fake_script_rows("ORDER BY x.deleted_at", 2, names, NB, keys, 0, 1);
+    /* the data_version each read returns: a pause reads once before its first poll, then once
+     * a poll; reads[i] is how many pause i + 1 makes */
+    int64_t v = 1;
+    int nreads = 0;
+    int reads[NB - 1];
+#define READ(x) (fake_script_int("PRAGMA data_version", (x), 1), nreads++)
+    /* pause 1, nobody wrote before: a commit at poll 2, none at poll 3: it ends */
+    READ(v), READ(v), READ(v + 1), READ(v + 1), v++;
+    reads[0] = 4;
+    /* pauses 2 to 8, others wrote in the pause before: a commit at once, none next */
+    for (int i = 1; i < 8; i++, v++) {
+        READ(v), READ(v + 1), READ(v + 1);
+        reads[i] = 3;
+    }
+    /* pause 9, the eighth in a row while others write: a commit at once, yet 24 polls */
+    READ(v), READ(v + 1), v++;
+    for (int i = 0; i < 23; i++)
+        READ(v);
+    reads[8] = 25;
+    /* pause 10: nobody commits after a pause in which somebody did: 24 polls */
+    for (int i = 0; i < 25; i++)
+        READ(v);
+    reads[9] = 25;
+    /* pause 11: nobody commits, nor did in the last pause: 10 polls */
+    for (int i = 0; i < 11; i++)
+        READ(v);
+    reads[10] = 11;
+#undef READ
+    struct purge_opts o = {
+        .age_in_days = 30, .max_rows = 100, .batch_size = 1, .yield_writers = true};
+    struct purge_table_result tr = {0};
+    struct emc_error err;
+    assert_int_equal(purge_exec_table(ctx, pt, &o, "2026-01-01 00:00:00", 0, &tr, &err), 0);
+    long d[NB];
+    for (int i = 0; i < NB; i++) {
+        char want[64];
+        snprintf(want, sizeof(want), "DELETE FROM image_properties WHERE id IN (%d)", i + 1);
+        d[i] = fake_log_find(want, 0);
+        assert_true(d[i] >= 0);
+    }
+    const char *dv = "PRAGMA data_version";
+    assert_int_equal(count_between(dv, 0, d[0]), 0); /* no pause before the first batch */
+    for (int i = 0; i < NB - 1; i++)
+        assert_int_equal(count_between(dv, d[i], d[i + 1]), reads[i]);
+    assert_int_equal(fake_log_count_matching(dv), nreads);
+    /* --sleep given (or another backend): no polling */
+    size_t before = fake_log_count_matching(dv);
+    fake_script_rows("ORDER BY x.deleted_at", 2, names, NB, keys, 0, 1);
+    o.yield_writers = false;
+    assert_int_equal(purge_exec_table(ctx, pt, &o, "2026-01-01 00:00:00", 0, &tr, &err), 0);
+    assert_int_equal(fake_log_count_matching(dv), before);
+    db_close(ctx->conn);
+    migset_free(ctx->ms);
+    free(ctx);
+    fake_driver_reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +487,8 @@ int main(void)
         cmocka_unit_test(test_fk_classification),
         cmocka_unit_test(test_no_delete_right_stops_before_anything),
         cmocka_unit_test(test_sqlite_keys_read_in_chunks),
+        cmocka_unit_test(test_sqlite_pause_follows_writers),
+        cmocka_unit_test(test_sqlite_blocked_count_in_chunks),
     };
     return cmocka_run_group_tests(tests, pf_setup, pf_teardown);
 }

@@ -520,9 +520,11 @@ static void purge_opts_on(const char *url, bool sqlite)
         assert_false(got.dry_run);
         assert_int_equal(got.batch_size, batch ? batch : cli.batch_size);
         assert_true(cli.target_txn_s > 0);
-        assert_true(sqlite ? cli.sleep_s > 0 : cli.sleep_s == 0); /* SQLite: one write lock */
+        assert_true(cli.yield_writers == sqlite); /* SQLite: one write lock */
+        assert_true(cli.sleep_s == 0);
         assert_true(got.target_txn_s == (batch ? 0 : cli.target_txn_s));
         assert_true(got.sleep_s == cli.sleep_s);
+        assert_true(got.yield_writers == cli.yield_writers);
         run_purge_opts(app, false, &got);
         assert_false(got.images_only);
         assert_int_equal(got.age_in_days, 12);
