@@ -188,6 +188,12 @@ int db_end(struct db_conn *c, int rc, struct emc_error *err)
     return rc;
 }
 
+int db_set_stmt_timeout(struct db_conn *c, int ms, bool *supported, struct emc_error *err)
+{
+    *supported = db_drv(c)->set_stmt_timeout != NULL;
+    return *supported ? db_drv(c)->set_stmt_timeout(c, ms, err) : 0;
+}
+
 bool db_has_probe(const struct db_conn *c)
 {
     return db_drv(c)->set_probe != NULL;

@@ -100,6 +100,11 @@ struct db_driver {
      * (0 = backend default). A backend without the facility returns 0 and does nothing. */
     int (*set_lock_timeout)(struct db_conn *c, int ms, struct emc_error *err);
 
+    /* set_stmt_timeout: make the server cancel each later statement of this session that runs
+     * longer than ms milliseconds, failing it with EMC_E_STMT_TIMEOUT (0 = back to the
+     * session's default). NULL for a backend without the facility (SQLite). */
+    int (*set_stmt_timeout)(struct db_conn *c, int ms, struct emc_error *err);
+
     /* set_probe: make the SQL function name(x) of this connection return probe(ud, x as text)
      * for a non-NULL x and 0 for NULL; probe NULL removes it. NULL for a backend that cannot
      * call client code from SQL (the servers). */
@@ -134,6 +139,10 @@ int db_rollback(struct db_conn *c, struct emc_error *err);
  * error that rc carries (a failed rollback is not reported over it). Returns rc, or the
  * commit's failure (the transaction is then rolled back). */
 int db_end(struct db_conn *c, int rc, struct emc_error *err);
+
+/* db_set_stmt_timeout: the driver's set_stmt_timeout; *supported false (and nothing done) for a
+ * backend without one. */
+int db_set_stmt_timeout(struct db_conn *c, int ms, bool *supported, struct emc_error *err);
 
 /* db_has_probe: whether the connection's backend can call client code from SQL. */
 bool db_has_probe(const struct db_conn *c);

@@ -63,6 +63,9 @@ static int my_class_of(unsigned int code, const char *state, bool connected)
         return EMC_E_LOCK_TIMEOUT;
     case ER_LOCK_DEADLOCK:
         return EMC_E_DEADLOCK;
+    case 1969: /* ER_STATEMENT_TIMEOUT (MariaDB's max_statement_time) */
+    case 3024: /* ER_QUERY_TIMEOUT (MySQL's max_execution_time) */
+        return EMC_E_STMT_TIMEOUT;
     case ER_DUP_ENTRY:
     case ER_DUP_KEY:
     case ER_BAD_NULL_ERROR:
@@ -526,6 +529,19 @@ static int my_set_lock_timeout(struct db_conn *c, int ms, struct emc_error *err)
     return my_exec(c, sql, err);
 }
 
+/* MariaDB's max_statement_time (seconds, fractions allowed) covers every statement; MySQL has
+ * none that covers UPDATE (its max_execution_time is for SELECT), so there this fails */
+static int my_set_stmt_timeout(struct db_conn *c, int ms, struct emc_error *err)
+{
+    char sql[80];
+    if (ms > 0)
+        snprintf(sql, sizeof(sql), "SET SESSION max_statement_time = %d.%03d", ms / 1000,
+                 ms % 1000);
+    else
+        snprintf(sql, sizeof(sql), "SET SESSION max_statement_time = DEFAULT");
+    return my_exec(c, sql, err);
+}
+
 const struct db_driver db_driver_mysql = {
     .name = "mysql",
     .caps =
@@ -548,4 +564,5 @@ const struct db_driver db_driver_mysql = {
     .lock_try = my_lock_try,
     .lock_release = my_lock_release,
     .set_lock_timeout = my_set_lock_timeout,
+    .set_stmt_timeout = my_set_stmt_timeout,
 };

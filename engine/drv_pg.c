@@ -65,6 +65,8 @@ static int pg_class_of_state(const char *st)
         return EMC_E_LOCK_TIMEOUT;
     if (strcmp(st, "40P01") == 0)
         return EMC_E_DEADLOCK;
+    if (strcmp(st, "57014") == 0) /* query_canceled: statement_timeout (or a cancel request) */
+        return EMC_E_STMT_TIMEOUT;
     if (strcmp(st, "42501") == 0)
         return EMC_E_PERMISSION;
     if (strncmp(st, "42", 2) == 0)
@@ -532,6 +534,16 @@ static int pg_set_lock_timeout(struct db_conn *c, int ms, struct emc_error *err)
     return pg_exec(c, sql, err);
 }
 
+static int pg_set_stmt_timeout(struct db_conn *c, int ms, struct emc_error *err)
+{
+    char sql[64];
+    if (ms > 0)
+        snprintf(sql, sizeof(sql), "SET statement_timeout = %d", ms);
+    else
+        snprintf(sql, sizeof(sql), "RESET statement_timeout");
+    return pg_exec(c, sql, err);
+}
+
 const struct db_driver db_driver_postgresql = {
     .name = "postgresql",
     .caps =
@@ -554,4 +566,5 @@ const struct db_driver db_driver_postgresql = {
     .lock_try = pg_lock_try,
     .lock_release = pg_lock_release,
     .set_lock_timeout = pg_set_lock_timeout,
+    .set_stmt_timeout = pg_set_stmt_timeout,
 };

@@ -78,6 +78,7 @@ const char *emc_errclass_name(int code)
         [EMC_E_STATE] = "state",
         [EMC_E_LOCKED] = "locked",
         [EMC_E_INTERRUPTED] = "interrupted",
+        [EMC_E_STMT_TIMEOUT] = "statement-timeout",
         [EMC_E_PERMISSION] = "permission",
     };
     if (code < 0)

@@ -21,15 +21,16 @@ enum emc_errclass {
     EMC_E_CONN_LOST,       /* the connection dropped mid-session */
     EMC_E_OTHER,           /* anything else the driver reported */
     /* engine classes */
-    EMC_E_USAGE,       /* bad arguments, bad URL, bad option value */
-    EMC_E_IO,          /* a file could not be read or written */
-    EMC_E_NOMEM,       /* out of memory */
-    EMC_E_NOT_GLANCE,  /* the database is not (recognisably) Glance's */
-    EMC_E_REVISION,    /* unknown revision, release or inconsistent version table */
-    EMC_E_STATE,       /* the command cannot run in the database's current state */
-    EMC_E_LOCKED,      /* another run holds the database lock */
-    EMC_E_INTERRUPTED, /* stopped by a signal or the caller between batches */
-    EMC_E_PERMISSION,  /* the database user lacks a needed privilege */
+    EMC_E_USAGE,        /* bad arguments, bad URL, bad option value */
+    EMC_E_IO,           /* a file could not be read or written */
+    EMC_E_NOMEM,        /* out of memory */
+    EMC_E_NOT_GLANCE,   /* the database is not (recognisably) Glance's */
+    EMC_E_REVISION,     /* unknown revision, release or inconsistent version table */
+    EMC_E_STATE,        /* the command cannot run in the database's current state */
+    EMC_E_LOCKED,       /* another run holds the database lock */
+    EMC_E_INTERRUPTED,  /* stopped by a signal or the caller between batches */
+    EMC_E_PERMISSION,   /* the database user lacks a needed privilege */
+    EMC_E_STMT_TIMEOUT, /* (driver) a statement ran past its time limit and was cancelled */
     EMC_E__COUNT
 };
 

@@ -578,6 +578,37 @@ static void t_savepoint(void **state)
     db_close(c);
 }
 
+/* the statement cap: the servers cancel a statement that runs past it, as
+ * EMC_E_STMT_TIMEOUT, and the connection goes on; off again, the same statement finishes.
+ * SQLite has no cap (the runner keeps its batches short by other means). */
+static void t_stmt_timeout(void **state)
+{
+    struct backend *b = *state;
+    require(b);
+    struct db_conn *c = xconnect(b);
+    struct emc_error err;
+    bool supported = true;
+    const char *slow = is(b, "postgresql") ? "SELECT pg_sleep(0.6)" : "SELECT SLEEP(0.6)";
+    assert_int_equal(db_set_stmt_timeout(c, 100, &supported, &err), 0);
+    assert_int_equal(supported, !is(b, "sqlite"));
+    if (supported) {
+        assert_int_equal(db_exec(c, slow, &err), -EMC_E_STMT_TIMEOUT);
+        assert_int_equal(err.code, EMC_E_STMT_TIMEOUT);
+        assert_int_equal(xint(c, "SELECT 7"), 7);
+        /* in a transaction: the cancelled statement's rows are undone with it */
+        xexec(c, "CREATE TABLE t_cap (id INTEGER PRIMARY KEY, v INTEGER)");
+        assert_int_equal(db_begin(c, &err), 0);
+        xexec(c, "INSERT INTO t_cap (id, v) VALUES (1, 10)");
+        assert_int_equal(db_exec(c, slow, &err), -EMC_E_STMT_TIMEOUT);
+        assert_int_equal(db_rollback(c, &err), 0);
+        assert_int_equal(xint(c, "SELECT COUNT(*) FROM t_cap"), 0);
+        xexec(c, "DROP TABLE t_cap");
+        assert_int_equal(db_set_stmt_timeout(c, 0, &supported, &err), 0);
+        assert_int_equal(db_exec(c, slow, &err), 0);
+    }
+    db_close(c);
+}
+
 static void t_bulk(void **state)
 {
     struct backend *b = *state;
@@ -1092,6 +1123,7 @@ int main(void)
         ADD(t_probe);
         ADD(t_bulk);
         ADD(t_savepoint);
+        ADD(t_stmt_timeout);
         if (is(b, "sqlite")) {
             ADD(t_sqlite_files);
         } else {

@@ -15,6 +15,7 @@
 #include "fixture.h"
 #include "revgraph.h"
 #include "runner.h"
+#include "runner_int.h"
 
 struct fx {
     char *dir;
@@ -353,6 +354,69 @@ static void test_wide_window_capped_by_savepoint(void **state)
     assert_string_equal(fake_log_params_at((size_t)redo), "3, 4");
 }
 
+/* On a server, a windowed batch runs under a statement cap; one that the server cancels is
+ * rolled back and runs again as a window of half the rows, the windows widen back to a batch
+ * once they run fast, and the count at the end of a pass runs without the cap */
+static void test_cancelled_batch_runs_narrower(void **state)
+{
+    struct fx *f = *state;
+    static const struct db_caps mysql_like = {.dialect = "mysql",
+                                              .placeholder = DB_PH_QMARK,
+                                              .advisory_locks = true,
+                                              .lock_timeout = true,
+                                              .ident_quote = '`'};
+    struct emc_ctx *ctx = f->ctx;
+    db_close(ctx->conn);
+    fake_driver_install(&mysql_like);
+    struct emc_error err;
+    assert_int_equal(db_connect(&ctx->conn, &ctx->url, 0, &err), 0);
+    ctx->dialect = "mysql";
+    ctx->batch_size = 40;
+    ctx->lock_retries = 3;
+    fixture_write(f->dir, "a_migrate01/pending.mysql.sql",
+                  "SELECT count(*) FROM images WHERE a IS NULL;\n");
+    fixture_write(f->dir, "a_migrate01/batch.mysql.sql",
+                  "-- emc:window images.id\n"
+                  "UPDATE images SET a = 1 WHERE id BETWEEN :lo AND :hi AND a IS NULL;\n");
+    migset_free(ctx->ms);
+    ctx->ms = NULL;
+    assert_int_equal(migset_load_dir(&ctx->ms, f->dir, &err), 0);
+    const char *count = "SELECT count(*) FROM images WHERE a IS NULL";
+    fake_script_int(count, 8, 1);
+    fake_script_int(count, 0, 1);
+    const char *upd = "UPDATE images SET a = 1";
+    fake_fail_matching(upd, EMC_E_STMT_TIMEOUT, 1);
+    script_window("LIMIT 40)", "1", "4"); /* cancelled */
+    script_window("LIMIT 20)", "1", "2"); /* again, half as wide */
+    script_window("LIMIT 20)", "3", "4"); /* (the last batch's time held its backoff) */
+    script_window("LIMIT 40)", "5", "8"); /* fast again: a batch */
+    script_window("LIMIT 40)", NULL, NULL);
+    const char *none[] = {"n"};
+    fake_script_rows(upd, 0, none, 0, NULL, 2, 2);
+    fake_script_rows(upd, 0, none, 0, NULL, 4, 1);
+    struct emc_step step = {
+        .kind = STEP_DATA, .rev = migset_find(ctx->ms, "a_migrate01"), .phase = 'M'};
+    int64_t rows = 0;
+    assert_int_equal(runner_data_step(ctx, &step, &rows, &err), 0);
+    assert_int_equal(rows, 8);
+    long cap = fake_log_find("STMT_TIMEOUT 300", 0);
+    long w1 = fake_log_find("LIMIT 40)", 0);
+    long fail = fake_log_find(upd, (size_t)w1);
+    long undo = fake_log_find("ROLLBACK", (size_t)fail);
+    long w2 = fake_log_find("LIMIT 20)", (size_t)undo);
+    assert_true(cap >= 0 && cap < w1 && w1 < fail && fail < undo && undo < w2);
+    assert_string_equal(fake_log_params_at((size_t)fake_log_find(upd, (size_t)w2)), "'1', '2'");
+    assert_int_equal(fake_log_count_matching("LIMIT 20)"), 2);
+    assert_int_equal(fake_log_count_matching("LIMIT 40)"), 3);
+    /* the pass-end count without the cap, which comes back after it, and goes at the end */
+    long end_count = fake_log_find(count, (size_t)w2);
+    long off = fake_log_find("STMT_TIMEOUT 0", (size_t)w2);
+    long on = fake_log_find("STMT_TIMEOUT 300", (size_t)end_count);
+    assert_true(off >= 0 && off < end_count && on > end_count);
+    assert_true(fake_log_find("STMT_TIMEOUT 0", (size_t)on) > on);
+    assert_int_equal(fake_log_count_matching("STMT_TIMEOUT"), 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_confirmation_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_sql_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_window_capped_by_savepoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cancelled_batch_runs_narrower, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

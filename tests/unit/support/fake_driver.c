@@ -36,8 +36,9 @@ struct fake_failure {
 };
 
 static const char *const fake_fn_names[FAKE__COUNT] = {
-    "connect",  "close",          "exec",     "query",        "begin",           "commit",
-    "rollback", "server_version", "lock_try", "lock_release", "set_lock_timeout"};
+    "connect",          "close",           "exec",           "query",    "begin",
+    "commit",           "rollback",        "server_version", "lock_try", "lock_release",
+    "set_lock_timeout", "set_stmt_timeout"};
 
 static struct {
     struct db_driver drv;
@@ -301,6 +302,14 @@ static int fake_set_lock_timeout(struct db_conn *c, int ms, struct emc_error *er
     return fake_simple(FAKE_SET_LOCK_TIMEOUT, text, err);
 }
 
+static int fake_set_stmt_timeout(struct db_conn *c, int ms, struct emc_error *err)
+{
+    (void)c;
+    char text[64];
+    snprintf(text, sizeof(text), "STMT_TIMEOUT %d", ms);
+    return fake_simple(FAKE_SET_STMT_TIMEOUT, text, err);
+}
+
 const struct db_driver *fake_driver_install(const struct db_caps *caps)
 {
     static const struct db_caps sqlite_like = {
@@ -327,6 +336,8 @@ const struct db_driver *fake_driver_install(const struct db_caps *caps)
         .lock_release = fake_lock_release,
         .set_lock_timeout = fake_set_lock_timeout,
     };
+    if (strcmp(fk.drv.caps.dialect, "sqlite") != 0) /* the servers cap statements */
+        fk.drv.set_stmt_timeout = fake_set_stmt_timeout;
     db_set_fake_driver(&fk.drv);
     return &fk.drv;
 }

@@ -33,12 +33,14 @@ enum fake_fn {
     FAKE_LOCK_TRY,
     FAKE_LOCK_RELEASE,
     FAKE_SET_LOCK_TIMEOUT,
+    FAKE_SET_STMT_TIMEOUT,
     FAKE__COUNT
 };
 
 /* fake_driver_install: reset the fake, give it caps (NULL: SQLite-like - dialect "sqlite",
  * transactional DDL, '"' quoting, no advisory locks, a lock timeout) and register it for
- * DB_FAKE. Returns the driver. The caps' dialect string must outlive the fake's use. */
+ * DB_FAKE; with another dialect it also has set_stmt_timeout, as the servers. Returns the
+ * driver. The caps' dialect string must outlive the fake's use. */
 const struct db_driver *fake_driver_install(const struct db_caps *caps);
 
 /* fake_driver_reset: forget the log, counts, scripts and failures (caps stay). */
