@@ -5,7 +5,8 @@
 # leaves exactly the committed batches done (never a partial one); `check` then says migrate and
 # `contract` refuses; `migrate` again finishes, every visibility right; the journal has the step
 # interrupted, then done, with batches of at most 500 rows. Also: the progress lines (rows done
-# and left, rows/s, ETA), the bar on a terminal, and SIGTERM between schema steps.
+# and left, rows/s, ETA), the bar on a terminal, SIGTERM between schema steps, and on the
+# servers a batch held up on a row lock: cancelled at the statement cap, run again narrower.
 source "$(dirname "$0")/lib.sh"
 [ "${CI:-}" = true ] && require_servers
 tmp=${EMC_TEST_TMP:-/tmp}/migbatch.$$
@@ -87,6 +88,57 @@ for b in $(backends); do
     expect_eq "$b: check says contract" "5" "$("$EMC_BIN" --database-url "$u" db check >/dev/null 2>&1; echo $?)"
     "$EMC_BIN" --database-url "$u" db contract >/dev/null 2>&1
     expect_eq "$b: contracted" "0" "$("$EMC_BIN" --database-url "$u" db check >/dev/null 2>&1; echo $?)"
+done
+
+# A batch held up on the servers: a service holds a row lock on an image the migration has
+# still to set. The batch that meets it must be cancelled at the statement cap (0.3 s), rolled
+# back and run again narrower, instead of holding its own row locks while it waits (without the
+# cap it waits out lock_timeout, 3 s, and its transaction lasts as long). The holder lets go a
+# second after the first cancellation; the migration then finishes, every visibility right.
+LOCKER='
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import emcdb
+url, log, flag = sys.argv[2], sys.argv[3], sys.argv[4]
+backend, c = emcdb.connect(url)
+cur = c.cursor()
+cur.execute("SELECT id FROM images WHERE name = %s", ("bulk-10003",))
+iid = cur.fetchone()[0]
+cur.execute("SELECT id FROM images WHERE id = %s FOR UPDATE", (iid,))
+open(flag, "w").write("locked\n")
+t0 = time.time()
+while time.time() - t0 < 15 and "was cancelled" not in open(log).read():
+    time.sleep(0.05)
+time.sleep(1.0)
+c.commit()
+print("held %.1f s" % (time.time() - t0))
+'
+for b in $(backends); do
+    [ "$b" = sqlite ] && continue # one write lock for the whole file: no row to wait on
+    u=$(new_db "$b" "migcap_$b")
+    "$EMC_BIN" --database-url "$u" db upgrade --version mitaka02 >/dev/null 2>&1
+    $BULK "$u" $N
+    "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
+    rm -f "$tmp/lockflag"
+    : >"$tmp/err"
+    /usr/bin/python3 -c "$LOCKER" "$EMC_SOURCE_DIR/tests/tools" "$u" "$tmp/err" "$tmp/lockflag" >"$tmp/locker" &
+    lpid=$!
+    wait_for "$tmp/lockflag" locked
+    set +e
+    "$EMC_BIN" --database-url "$u" --batch-size 500 db migrate >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    set -e
+    wait "$lpid"
+    expect_eq "$b: held-up migrate finishes" "0 Migrated $N rows" "$rc $(cat "$tmp/out")"
+    check "$b: the held-up batch is cancelled at the cap and runs again narrower" \
+        grep -qE "ocata_migrate01: batch [0-9]+ of 500 row\(s\) ran past 0.30 s and was cancelled \(rolled back\); running it again as 250 row\(s\)" "$tmp/err"
+    check "$b: the holder was let go after the cancellation ($(cat "$tmp/locker"))" \
+        grep -qE '^held ([1-9]|1[0-4])\.[0-9] s$' "$tmp/locker"
+    longest=$(sed -nE 's/.*ocata_migrate01: [0-9]+ row\(s\) in .*longest batch ([0-9.]+) s.*/\1/p' "$tmp/err")
+    check "$b: no batch transaction waited out the lock (longest ${longest:-none} s)" \
+        /usr/bin/python3 -c "import sys; sys.exit(not 0 < float(sys.argv[1]) < 1.0)" "${longest:-0}"
+    expect_eq "$b: every visibility right after the held-up batch" "$($BULK expect $N | sort)" \
+        "$(sql "$b" "$u" "SELECT visibility, count(*) FROM images GROUP BY visibility" | tr '\t' ' ' | sort)"
 done
 
 # On a terminal the progress is a bar redrawn in place (script(1) gives the run a terminal).
