@@ -524,24 +524,25 @@ static int pg_lock_release(struct db_conn *c, const char *name, struct emc_error
     return pg_lock_sql(c, "pg_advisory_unlock", name, &released, err);
 }
 
-static int pg_set_lock_timeout(struct db_conn *c, int ms, struct emc_error *err)
+/* pg_set_timeout: SET the session setting name to ms milliseconds, or RESET it (ms <= 0) */
+static int pg_set_timeout(struct db_conn *c, const char *name, int ms, struct emc_error *err)
 {
     char sql[64];
     if (ms > 0)
-        snprintf(sql, sizeof(sql), "SET lock_timeout = %d", ms);
+        snprintf(sql, sizeof(sql), "SET %s = %d", name, ms);
     else
-        snprintf(sql, sizeof(sql), "RESET lock_timeout");
+        snprintf(sql, sizeof(sql), "RESET %s", name);
     return pg_exec(c, sql, err);
+}
+
+static int pg_set_lock_timeout(struct db_conn *c, int ms, struct emc_error *err)
+{
+    return pg_set_timeout(c, "lock_timeout", ms, err);
 }
 
 static int pg_set_stmt_timeout(struct db_conn *c, int ms, struct emc_error *err)
 {
-    char sql[64];
-    if (ms > 0)
-        snprintf(sql, sizeof(sql), "SET statement_timeout = %d", ms);
-    else
-        snprintf(sql, sizeof(sql), "RESET statement_timeout");
-    return pg_exec(c, sql, err);
+    return pg_set_timeout(c, "statement_timeout", ms, err);
 }
 
 const struct db_driver db_driver_postgresql = {

@@ -307,6 +307,17 @@ static void test_no_delete_right_stops_before_anything(void **state)
     }
 }
 
+/* tab_named: the purge table called name (the test fails when there is none) */
+static const struct purge_tab *tab_named(const char *name)
+{
+    const struct purge_tab *pt = NULL;
+    for (int i = 0; i < PURGE_NTABS; i++)
+        if (strcmp(purge_tabs[i].name, name) == 0)
+            pt = &purge_tabs[i];
+    assert_non_null(pt);
+    return pt;
+}
+
 /* SQLite, every row wanted: the keys are read a chunk of rowids a statement, outside any
  * transaction (one statement over the whole table would hold the read lock that every
  * writer's commit waits for), then deleted in (image_id, id) order as before */
@@ -314,11 +325,7 @@ static void test_sqlite_keys_read_in_chunks(void **state)
 {
     (void)state;
     struct emc_ctx *ctx = fake_glance();
-    const struct purge_tab *pt = NULL;
-    for (int i = 0; i < PURGE_NTABS; i++)
-        if (strcmp(purge_tabs[i].name, "image_properties") == 0)
-            pt = &purge_tabs[i];
-    assert_non_null(pt);
+    const struct purge_tab *pt = tab_named("image_properties");
     fake_script_int("SELECT MAX(rowid) FROM image_properties", 25, 0);
     static const char *const names[] = {"id", "image_id"};
     static const char *const c1[] = {"3", "b", "1", "a"};
@@ -402,11 +409,7 @@ static void test_sqlite_pause_follows_writers(void **state)
 {
     (void)state;
     struct emc_ctx *ctx = fake_glance();
-    const struct purge_tab *pt = NULL;
-    for (int i = 0; i < PURGE_NTABS; i++)
-        if (strcmp(purge_tabs[i].name, "image_properties") == 0)
-            pt = &purge_tabs[i];
-    assert_non_null(pt);
+    const struct purge_tab *pt = tab_named("image_properties");
     enum { NB = 12 };
     static const char *const names[] = {"id", "image_id"};
     static char keybuf[NB][2][8];
