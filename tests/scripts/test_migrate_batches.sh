@@ -95,21 +95,27 @@ done
 # back and run again narrower, instead of holding its own row locks while it waits (without the
 # cap it waits out lock_timeout, 3 s, and its transaction lasts as long). The holder lets go a
 # second after the first cancellation; the migration then finishes, every visibility right.
+# A holder that outlasts the retries (six attempts, 7.75 s of backoff) gets a one-line error
+# that says what to do, exit 1, nothing of the batch kept, and a re-run finishes.
+#
+# LOCKER TOOLS URL LOG FLAG IMAGE-NAME PATTERN LINGER: lock the image's row (by primary key:
+# InnoDB would lock every row a scan by name reads), write FLAG, wait until LOG holds PATTERN
+# (at most 30 s), wait LINGER seconds more, commit, and print how long it held the lock
 LOCKER='
 import sys, time
 sys.path.insert(0, sys.argv[1])
 import emcdb
-url, log, flag = sys.argv[2], sys.argv[3], sys.argv[4]
+url, log, flag, name, pattern, linger = sys.argv[2:8]
 backend, c = emcdb.connect(url)
 cur = c.cursor()
-cur.execute("SELECT id FROM images WHERE name = %s", ("bulk-10003",))
+cur.execute("SELECT id FROM images WHERE name = %s", (name,))
 iid = cur.fetchone()[0]
 cur.execute("SELECT id FROM images WHERE id = %s FOR UPDATE", (iid,))
 open(flag, "w").write("locked\n")
 t0 = time.time()
-while time.time() - t0 < 15 and "was cancelled" not in open(log).read():
+while time.time() - t0 < 30 and pattern not in open(log).read():
     time.sleep(0.05)
-time.sleep(1.0)
+time.sleep(float(linger))
 c.commit()
 print("held %.1f s" % (time.time() - t0))
 '
@@ -121,7 +127,8 @@ for b in $(backends); do
     "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
     rm -f "$tmp/lockflag"
     : >"$tmp/err"
-    /usr/bin/python3 -c "$LOCKER" "$EMC_SOURCE_DIR/tests/tools" "$u" "$tmp/err" "$tmp/lockflag" >"$tmp/locker" &
+    /usr/bin/python3 -c "$LOCKER" "$EMC_SOURCE_DIR/tests/tools" "$u" "$tmp/err" "$tmp/lockflag" \
+        bulk-10003 "was cancelled" 1.0 >"$tmp/locker" &
     lpid=$!
     wait_for "$tmp/lockflag" locked
     set +e
@@ -133,11 +140,37 @@ for b in $(backends); do
     check "$b: the held-up batch is cancelled at the cap and runs again narrower" \
         grep -qE "ocata_migrate01: batch [0-9]+ of 500 row\(s\) ran past 0.30 s and was cancelled \(rolled back\); running it again as 250 row\(s\)" "$tmp/err"
     check "$b: the holder was let go after the cancellation ($(cat "$tmp/locker"))" \
-        grep -qE '^held ([1-9]|1[0-4])\.[0-9] s$' "$tmp/locker"
+        grep -qE '^held ([1-9]|1[0-9]|2[0-9])\.[0-9] s$' "$tmp/locker"
     longest=$(sed -nE 's/.*ocata_migrate01: [0-9]+ row\(s\) in .*longest batch ([0-9.]+) s.*/\1/p' "$tmp/err")
     check "$b: no batch transaction waited out the lock (longest ${longest:-none} s)" \
         /usr/bin/python3 -c "import sys; sys.exit(not 0 < float(sys.argv[1]) < 1.0)" "${longest:-0}"
     expect_eq "$b: every visibility right after the held-up batch" "$($BULK expect $N | sort)" \
+        "$(sql "$b" "$u" "SELECT visibility, count(*) FROM images GROUP BY visibility" | tr '\t' ' ' | sort)"
+
+    # a holder that outlasts every retry
+    u=$(new_db "$b" "migcap2_$b")
+    "$EMC_BIN" --database-url "$u" db upgrade --version mitaka02 >/dev/null 2>&1
+    $BULK "$u" 2000
+    "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
+    rm -f "$tmp/lockflag"
+    : >"$tmp/err"
+    /usr/bin/python3 -c "$LOCKER" "$EMC_SOURCE_DIR/tests/tools" "$u" "$tmp/err" "$tmp/lockflag" \
+        bulk-1003 "ERROR:" 0 >"$tmp/locker" &
+    lpid=$!
+    wait_for "$tmp/lockflag" locked
+    set +e
+    "$EMC_BIN" --database-url "$u" --batch-size 500 db migrate >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    set -e
+    wait "$lpid"
+    expect_eq "$b: a holder past the retries fails the migrate" "1" "$rc"
+    check "$b: one line that says what happened and what to do" \
+        grep -qE '^ERROR: ocata_migrate01 batch [0-9]+ \([0-9]+ row\(s\) done before it\): cancelled 6 time\(s\) at the 0.30 s statement cap, the last as [0-9]+ row\(s\) \(.+\): another session holds locks on these rows, or the server is overloaded; nothing of this batch was kept, and running the command again continues$' "$tmp/err"
+    expect_eq "$b: the held image's batch was rolled back" "1" \
+        "$(sql "$b" "$u" "SELECT count(*) FROM images WHERE name = 'bulk-1003' AND visibility IS NULL")"
+    "$EMC_BIN" --database-url "$u" --batch-size 500 db migrate >"$tmp/out" 2>"$tmp/err"
+    check "$b: a re-run finishes ($(cat "$tmp/out"))" grep -qE '^Migrated [0-9]+ rows$' "$tmp/out"
+    expect_eq "$b: every visibility right after the re-run" "$($BULK expect 2000 | sort)" \
         "$(sql "$b" "$u" "SELECT visibility, count(*) FROM images GROUP BY visibility" | tr '\t' ' ' | sort)"
 done
 
