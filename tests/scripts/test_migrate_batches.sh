@@ -97,28 +97,7 @@ done
 # second after the first cancellation; the migration then finishes, every visibility right.
 # A holder that outlasts the retries (six attempts, 7.75 s of backoff) gets a one-line error
 # that says what to do, exit 1, nothing of the batch kept, and a re-run finishes.
-#
-# LOCKER TOOLS URL LOG FLAG IMAGE-NAME PATTERN LINGER: lock the image's row (by primary key:
-# InnoDB would lock every row a scan by name reads), write FLAG, wait until LOG holds PATTERN
-# (at most 30 s), wait LINGER seconds more, commit, and print how long it held the lock
-LOCKER='
-import sys, time
-sys.path.insert(0, sys.argv[1])
-import emcdb
-url, log, flag, name, pattern, linger = sys.argv[2:8]
-backend, c = emcdb.connect(url)
-cur = c.cursor()
-cur.execute("SELECT id FROM images WHERE name = %s", (name,))
-iid = cur.fetchone()[0]
-cur.execute("SELECT id FROM images WHERE id = %s FOR UPDATE", (iid,))
-open(flag, "w").write("locked\n")
-t0 = time.time()
-while time.time() - t0 < 30 and pattern not in open(log).read():
-    time.sleep(0.05)
-time.sleep(float(linger))
-c.commit()
-print("held %.1f s" % (time.time() - t0))
-'
+LOCKER="/usr/bin/python3 $EMC_SOURCE_DIR/tests/tools/row_locker.py"
 for b in $(backends); do
     [ "$b" = sqlite ] && continue # one write lock for the whole file: no row to wait on
     u=$(new_db "$b" "migcap_$b")
@@ -127,8 +106,8 @@ for b in $(backends); do
     "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
     rm -f "$tmp/lockflag"
     : >"$tmp/err"
-    /usr/bin/python3 -c "$LOCKER" "$EMC_SOURCE_DIR/tests/tools" "$u" "$tmp/err" "$tmp/lockflag" \
-        bulk-10003 "was cancelled" 1.0 >"$tmp/locker" &
+    $LOCKER "$u" images "WHERE name = 'bulk-10003'" "$tmp/err" "$tmp/lockflag" "was cancelled" 1.0 \
+        >"$tmp/locker" &
     lpid=$!
     wait_for "$tmp/lockflag" locked
     set +e
@@ -154,8 +133,8 @@ for b in $(backends); do
     "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
     rm -f "$tmp/lockflag"
     : >"$tmp/err"
-    /usr/bin/python3 -c "$LOCKER" "$EMC_SOURCE_DIR/tests/tools" "$u" "$tmp/err" "$tmp/lockflag" \
-        bulk-1003 "ERROR:" 0 >"$tmp/locker" &
+    $LOCKER "$u" images "WHERE name = 'bulk-1003'" "$tmp/err" "$tmp/lockflag" "ERROR:" 0 \
+        >"$tmp/locker" &
     lpid=$!
     wait_for "$tmp/lockflag" locked
     set +e
