@@ -237,7 +237,17 @@ int purge_run(struct emc_ctx *ctx, const struct purge_opts *o, time_t now, struc
     struct emc_error be;
     if (o->batch_size > 0 && db_set_bulk(ctx->conn, true, &be) < 0)
         emc_log(ctx, EMC_LOG_DEBUG, "no bulk mode: %s", be.msg);
+    /* a batch waits at most --lock-timeout for a row another session holds, then is rolled
+     * back and retried (purge_exec.c), instead of holding its own locks for the server's
+     * default (InnoDB 50 s, PostgreSQL forever); --no-batch keeps glance-manage's waits, and
+     * SQLite its busy timeout (there every batch waits for the one write lock) */
+    bool lock_wait =
+        o->batch_size > 0 && ctx->lock_timeout_ms > 0 && strcmp(ctx->dialect, "sqlite") != 0;
+    if (lock_wait && db_drv(ctx->conn)->set_lock_timeout(ctx->conn, ctx->lock_timeout_ms, &be) < 0)
+        emc_log(ctx, EMC_LOG_DEBUG, "no lock timeout: %s", be.msg);
     rc = purge_tables(ctx, o, res->cutoff, res, err);
+    if (lock_wait)
+        db_drv(ctx->conn)->set_lock_timeout(ctx->conn, 0, &be);
     if (o->batch_size > 0)
         db_set_bulk(ctx->conn, false, &be);
     res->interrupted = rc == -EMC_E_INTERRUPTED;

@@ -564,30 +564,74 @@ struct progress {
     int64_t id, batches, rows;
 };
 
+/* CAP_SHARE: on the servers, a paced batch's statements run under a statement timeout (see
+ * delete_batch) that ends when the transaction has lasted CAP_SHARE times max_hold_s (0.45 s
+ * for the default 0.2 s batches); CAP_MIN_MS: the least a statement is given, so that a tiny
+ * --txn-seconds does not cancel ordinary statements (with the default, a statement starts
+ * before 0.3 s and is given at least 0.15 s: a transaction stays under 0.5 s) */
+#define CAP_SHARE 1.5
+#define CAP_MIN_MS 200
+
+/* set_cap: the statement timeout for the next statement (0: none) when *capped says the
+ * backend has one; a backend that refuses it (MySQL) goes on without, *capped false */
+static void set_cap(struct emc_ctx *ctx, int ms, bool *capped)
+{
+    struct emc_error e;
+    if (*capped && db_set_stmt_timeout(ctx->conn, ms, capped, &e) < 0)
+        *capped = false;
+}
+
 /* one batch: keys [from, to) in one transaction: with by_range in one statement (a key range),
  * else in key lists of KEYS_PER_STMT keys. With max_hold_s > 0 the statements follow p, and
  * the batch ends early, committing what it has deleted, when the next statement at the pace of
  * the last would take its transaction past max_hold_s: a batch sized from its predecessors'
  * rate can still meet a slow moment of the server (at 1M images on MariaDB a batch sized for
- * 0.2 s took 0.58 s when it was one statement). With jp->id, the journal row's progress is
- * written before the commit: it then counts exactly what is committed, at no commit of its
- * own. *end = the key after the last one done. */
+ * 0.2 s took 0.58 s when it was one statement). A client cannot cut a statement short, but the
+ * servers can: with *capped (PostgreSQL, MariaDB), each statement of a paced batch runs under
+ * a statement timeout that ends CAP_SHARE * max_hold_s after the transaction began, and after
+ * a SAVEPOINT unless it is the first. A statement cancelled so (a slow moment, a row another
+ * session holds) is rolled back to its savepoint, the batch commits what came before it and
+ * ends there (*end), and the statements shrink by half; a first statement cancelled fails the
+ * batch with EMC_E_STMT_TIMEOUT, rolled back, for the caller to retry. With jp->id, the
+ * journal row's progress is written before the commit: it then counts exactly what is
+ * committed, at no commit of its own. *end = the key after the last one done. */
 static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const struct keylist *k,
                         size_t from, size_t to, bool by_range, const char *cutoff,
-                        double max_hold_s, struct pace *p, const struct progress *jp, size_t *end,
-                        int64_t *deleted, double *txn_s, struct emc_error *err)
+                        double max_hold_s, bool *capped, struct pace *p, const struct progress *jp,
+                        size_t *end, int64_t *deleted, double *txn_s, struct emc_error *err)
 {
     *deleted = 0;
     *end = to;
+    bool cap = *capped && max_hold_s > 0, cap_set = false;
     int rc = db_begin(ctx->conn, err);
     double t0 = runner_now(); /* the lock is held from here (SQLite's BEGIN may have waited) */
     for (size_t s = from; rc == 0 && s < to;) {
         size_t n = max_hold_s > 0 ? p->stmt_keys : by_range ? to - from : KEYS_PER_STMT;
         size_t e = s + n < to ? s + n : to;
         int64_t a = 0;
+        if (cap) {
+            int ms = (int)((CAP_SHARE * max_hold_s - (runner_now() - t0)) * 1000.0);
+            set_cap(ctx, ms < CAP_MIN_MS ? CAP_MIN_MS : ms, capped);
+            cap = cap_set = *capped;
+            if (cap && s > from && (rc = db_exec(ctx->conn, "SAVEPOINT emc_stmt", err)) < 0)
+                break;
+        }
         double ts = runner_now();
         rc = by_range ? delete_range(ctx, pt, k->key[s], k->key[e - 1], cutoff, &a, err)
                       : delete_keys(ctx, pt, k, s, e, cutoff, &a, err);
+        if (cap && rc == -EMC_E_STMT_TIMEOUT && s > from) {
+            emc_error_clear(err);
+            rc = db_exec(ctx->conn, "ROLLBACK TO SAVEPOINT emc_stmt", err);
+            p->stmt_keys = p->stmt_keys / 2 < PACE_MIN_KEYS ? PACE_MIN_KEYS : p->stmt_keys / 2;
+            *end = s;
+            emc_log(ctx, EMC_LOG_WARNING,
+                    "%s: a statement ran past the statement cap and was cancelled; its batch "
+                    "keeps the %zu row(s) before it, and statements are now %zu row(s)",
+                    pt->name, s - from, p->stmt_keys);
+            break;
+        }
+        if (cap && rc == -EMC_E_STMT_TIMEOUT)
+            p->stmt_keys = p->stmt_keys / 2 < PACE_MIN_KEYS ? PACE_MIN_KEYS : p->stmt_keys / 2;
         *deleted += a;
         size_t done = e - s;
         s = e;
@@ -603,11 +647,18 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
             break;
         }
     }
+    /* the journal's update and the commit run without the cap; after a failure, PostgreSQL
+     * takes no SET until the transaction is rolled back */
+    bool lift_after = cap_set && rc < 0;
+    if (cap_set && rc == 0)
+        set_cap(ctx, 0, capped);
     if (rc == 0 && jp->id)
         rc = journal_step_update(ctx, jp->id, jp->batches + 1, jp->rows + *deleted, err);
     if ((rc = db_end(ctx->conn, rc, err)) < 0)
         *deleted = 0;
     *txn_s = runner_now() - t0;
+    if (lift_after)
+        set_cap(ctx, 0, capped);
     return rc;
 }
 
@@ -703,6 +754,41 @@ static size_t next_batch(size_t bs, size_t rows, double txn_s, double target_s)
     return (size_t)clampd(want, PURGE_BATCH_MIN, PURGE_BATCH_MAX);
 }
 
+/* retry_batch: whether a batch that failed with rc, rolled back, is to run again after
+ * `retries` earlier retries: when it waited too long for a row lock, was a deadlock victim or
+ * was cancelled by the statement cap, within ctx->lock_retries; then logs why and sleeps the
+ * backoff. When the retries are spent, a cancelled batch's error says what it means. */
+static bool retry_batch(struct emc_ctx *ctx, const struct purge_tab *pt, int rc, int retries,
+                        struct emc_error *err)
+{
+    bool cancelled = rc == -EMC_E_STMT_TIMEOUT;
+    if (rc != -EMC_E_LOCK_TIMEOUT && rc != -EMC_E_DEADLOCK && !cancelled)
+        return false;
+    if (retries >= ctx->lock_retries || runner_stop_asked(ctx)) {
+        if (cancelled && !runner_stop_asked(ctx)) {
+            char was[sizeof(err->msg)];
+            snprintf(was, sizeof(was), "%s", err->msg);
+            emc_error_set(err, EMC_E_STMT_TIMEOUT,
+                          "a batch of %s was cancelled %d time(s) at the statement cap (%s): "
+                          "another session holds locks on these rows, or the server is "
+                          "overloaded; nothing of that batch was kept, and running the command "
+                          "again continues",
+                          pt->name, retries + 1, was);
+        }
+        return false;
+    }
+    int wait = runner_backoff_ms(retries);
+    emc_log(ctx, EMC_LOG_WARNING,
+            "%s: a batch %s (rolled back); retrying in %.2f s (retry %d of %d)", pt->name,
+            cancelled               ? "ran past the statement cap and was cancelled"
+            : rc == -EMC_E_DEADLOCK ? "was chosen as a deadlock victim"
+                                    : "waited too long for a row lock",
+            wait / 1000.0, retries + 1, ctx->lock_retries);
+    emc_error_clear(err);
+    runner_sleep_ms(wait);
+    return true;
+}
+
 static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const struct purge_opts *o,
                         const char *cutoff, int64_t jid, struct purge_table_result *tr,
                         struct emc_error *err)
@@ -731,12 +817,14 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
     struct emc_progress pr = {.what = pt->name, .total = (int64_t)k.n, .eta_s = -1};
     size_t max_keys = by_range ? PURGE_BATCH_MAX : KEYS_PER_STMT;
     struct pace pace = {.stmt_keys = max_keys, .max_keys = max_keys};
-    struct yield yield = {0}; /* o->yield_writers */
+    struct yield yield = {0};                          /* o->yield_writers */
+    bool capped = strcmp(ctx->dialect, "sqlite") != 0; /* until the backend refuses it */
+    int retries = 0;                                   /* of the batch at i */
     for (size_t i = 0, e = 0; i < k.n; i = e) {
-        bool go_on = i == 0             ? true
-                     : o->yield_writers ? sqlite_yield(ctx, &yield)
-                     : o->sleep_s > 0   ? pause_between(ctx, o->sleep_s)
-                                        : true;
+        bool go_on = i == 0 || retries > 0 ? true
+                     : o->yield_writers    ? sqlite_yield(ctx, &yield)
+                     : o->sleep_s > 0      ? pause_between(ctx, o->sleep_s)
+                                           : true;
         if (!go_on || runner_stop_asked(ctx)) {
             rc = emc_error_set(err, EMC_E_INTERRUPTED, "stopped in table %s after %lld row(s)",
                                pt->name, (long long)tr->deleted);
@@ -747,12 +835,18 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         double txn = 0;
         bool journal_due = jid && runner_now() - last_journal >= 1.0;
         struct progress jp = {journal_due ? jid : 0, tr->batches, tr->deleted};
-        rc = delete_batch(ctx, pt, &k, i, e, by_range, cutoff, 1.5 * o->target_txn_s, &pace, &jp,
-                          &e, &del, &txn, err);
+        rc = delete_batch(ctx, pt, &k, i, e, by_range, cutoff, 1.5 * o->target_txn_s, &capped,
+                          &pace, &jp, &e, &del, &txn, err);
         if (txn > tr->longest_txn_s)
             tr->longest_txn_s = txn;
+        if (rc < 0 && retry_batch(ctx, pt, rc, retries, err)) {
+            retries++;
+            e = i;
+            continue;
+        }
         if (rc < 0)
             break;
+        retries = 0;
         tr->batches++;
         tr->deleted += del;
         if (e - i > (size_t)tr->max_batch)

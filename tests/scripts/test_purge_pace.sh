@@ -12,6 +12,9 @@
 # - bad values of --txn-seconds: the usage line, exit 2, nothing deleted.
 # - the journal, read while fixed batches run: the running step's rows_done moves, and is always
 #   what some number of committed batches deleted, never more than is committed.
+# - on the servers, a statement held up by another session's row lock: cancelled at the
+#   statement cap, the purge goes on once the lock is let go, and fails with one clear line
+#   when it is not.
 # Every eligible row goes either way, and nothing else.
 source "$(dirname "$0")/lib.sh"
 if [ "${CI:-}" = true ]; then require_servers; fi
@@ -118,6 +121,79 @@ for b in $(backends); do
     done
     unset want
     echo "$b: done"
+done
+# A batch held up on the servers: a service holds the row lock of an eligible image_properties
+# row mid-table. The statement that meets it is cancelled by the server at the statement cap
+# (0.45 s after its batch began, 0.2 s at the least), instead of waiting out lock_timeout (3
+# s) with its batch's locks held: a later statement of a batch goes back to its savepoint and
+# the batch commits what came before; a batch's first statement fails the batch, which runs
+# again after a backoff. The holder lets go a second after the first cancellation, and the
+# purge finishes. A holder that outlasts the retries (six attempts, 7.75 s of backoff): exit
+# 1, one line that says what it means and that a re-run continues, which it does. Fixed
+# batches (--batch-size) have no cap: their statements wait at most --lock-timeout (3 s; the
+# server's default is InnoDB's 50 s, PostgreSQL's forever), then the batch is retried.
+LOCKER="/usr/bin/python3 $EMC_SOURCE_DIR/tests/tools/row_locker.py"
+for b in $(backends); do
+    [ "$b" = sqlite ] && continue # one write lock for the whole file: no row to wait on
+    for holder in brief long fixed; do
+        U=$(new_db "$b" "purge_held_$b")
+        "$EMC_BIN" --database-url "$U" db sync > /dev/null 2>&1
+        /usr/bin/python3 "$SEEDER" "$U" --images 1500 --seed 5 > /dev/null
+        CUTOFF=$(date -u -d '30 days ago 1 minute ago' '+%Y-%m-%d %H:%M:%S')
+        n=$(eligible "$b" "$U" image_properties)
+        rm -f "$WORK/flag"
+        : > "$WORK/held.err"
+        case $holder in
+        brief) pattern="was cancelled" linger=1.0 opts=() ;;
+        long) pattern="ERROR:" linger=0 opts=() ;;
+        fixed) pattern="waited too long for a row lock" linger=0.5 opts=(--batch-size 300) ;;
+        esac
+        $LOCKER "$U" image_properties "WHERE deleted_at < '$CUTOFF' ORDER BY id LIMIT 1 OFFSET $((n / 2))" \
+            "$WORK/held.err" "$WORK/flag" "$pattern" "$linger" > "$WORK/locker" &
+        lpid=$!
+        for _ in $(seq 1 300); do [ -s "$WORK/flag" ] && break; sleep 0.1; done
+        [ -s "$WORK/flag" ] || bad "$b: the row locker never locked its row"
+        set +e
+        "$EMC_BIN" --database-url "$U" "${opts[@]}" --json db purge --max_rows -1 > "$WORK/held.json" 2> "$WORK/held.err"
+        rc=$?
+        set -e
+        wait "$lpid" || bad "$b $holder: the row locker failed"
+        grep -qE '^held [0-9]+\.[0-9] s$' "$WORK/locker" || bad "$b $holder: locker: $(cat "$WORK/locker")"
+        if [ "$holder" = fixed ]; then
+            # fixed batches have no cap: the statement waits --lock-timeout (3 s), then the
+            # batch is rolled back and retried
+            [ "$rc" = 0 ] || bad "$b: the held-up fixed-batch purge exited $rc: $(tail -3 "$WORK/held.err")"
+            grep -qE 'image_properties: a batch waited too long for a row lock \(rolled back\); retrying in 0.25 s \(retry 1 of 5\)' "$WORK/held.err" ||
+                bad "$b: fixed batches: no lock-timeout retry: $(tail -3 "$WORK/held.err")"
+            [ "$(eligible "$b" "$U" image_properties)" = 0 ] || bad "$b: fixed batches left eligible rows"
+            longest=$(summary "$WORK/held.json" image_properties longest_txn_s)
+            python3 -c "import sys; sys.exit(not 2.5 < float(sys.argv[1]) < 5.0)" "$longest" ||
+                bad "$b: fixed batches: the longest transaction took $longest s, not the 3 s lock timeout"
+            continue
+        fi
+        grep -q 'ran past the statement cap and was cancelled' "$WORK/held.err" ||
+            bad "$b $holder: no statement was cancelled at the cap: $(tail -3 "$WORK/held.err")"
+        if [ "$holder" = brief ]; then
+            [ "$rc" = 0 ] || bad "$b: the held-up purge exited $rc: $(tail -3 "$WORK/held.err")"
+            [ "$(summary "$WORK/held.json" image_properties deleted)" = "$n" ] ||
+                bad "$b: the held-up purge deleted $(summary "$WORK/held.json" image_properties deleted) of $n"
+            longest=$(summary "$WORK/held.json" image_properties longest_txn_s)
+            python3 -c "import sys; sys.exit(not 0 < float(sys.argv[1]) < 1.0)" "$longest" ||
+                bad "$b: a transaction waited out the lock: the longest took $longest s"
+        else
+            [ "$rc" = 1 ] || bad "$b: a purge held past its retries exited $rc"
+            [ "$(grep -c '^ERROR' "$WORK/held.err")" = 1 ] &&
+                grep -qE '^ERROR: .*a batch of image_properties was cancelled 6 time\(s\) at the statement cap \(.+\): another session holds locks on these rows, or the server is overloaded; nothing of that batch was kept, and running the command again continues$' "$WORK/held.err" ||
+                bad "$b: held past the retries: $(grep ERROR "$WORK/held.err")"
+            left=$(eligible "$b" "$U" image_properties)
+            [ "$left" -ge $((n - n / 2)) ] || # the held row and those after it are kept
+                bad "$b: held past the retries: $left of $n eligible rows left"
+            "$EMC_BIN" --database-url "$U" db purge --max_rows -1 > /dev/null 2> "$WORK/again.err" ||
+                bad "$b: the re-run failed: $(tail -3 "$WORK/again.err")"
+            [ "$(eligible "$b" "$U" image_properties)" = 0 ] || bad "$b: the re-run left eligible rows"
+        fi
+    done
+    echo "$b: held rows done"
 done
 [ "$fail" = 0 ] || exit 1
 echo "ok"

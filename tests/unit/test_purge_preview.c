@@ -399,6 +399,121 @@ static int count_between(const char *what, long a, long b)
     return n;
 }
 
+/* a fake server (MariaDB-like: it has a statement timeout) whose tasks table has n soft-deleted
+ * rows, keys "t0000".."t{n-1}" */
+static struct emc_ctx *fake_server_tasks(int n, char (*keybuf)[8], const char **keys)
+{
+    static const struct db_caps mysql_like = {.dialect = "mysql",
+                                              .placeholder = DB_PH_QMARK,
+                                              .advisory_locks = true,
+                                              .lock_timeout = true,
+                                              .ident_quote = '`'};
+    struct emc_ctx *ctx = fake_glance();
+    db_close(ctx->conn);
+    fake_driver_install(&mysql_like);
+    struct emc_error err;
+    assert_int_equal(db_connect(&ctx->conn, &ctx->url, 0, &err), 0);
+    ctx->dialect = "mysql";
+    for (int i = 0; i < n; i++) {
+        snprintf(keybuf[i], 8, "t%04d", i);
+        keys[i] = keybuf[i];
+    }
+    static const char *const names[] = {"k"};
+    fake_script_rows("FROM tasks x WHERE x.deleted_at < ?", 1, names, n, keys, 0, 1);
+    return ctx;
+}
+
+static void close_fake(struct emc_ctx *ctx)
+{
+    db_close(ctx->conn);
+    migset_free(ctx->ms);
+    free(ctx);
+    fake_driver_reset();
+}
+
+/* On the servers, each statement of a paced batch runs under a statement timeout that ends
+ * 0.45 s after the batch's BEGIN (0.2 s at the least), after a SAVEPOINT unless it is the first. A
+ * later statement cancelled so is rolled back to its savepoint; the batch commits what came before
+ * and ends there, and the next batch goes on from the cancelled statement's first key with
+ * statements half as large. The journal's update and the commit run without the cap. */
+static void test_server_statement_cap_commits_what_came_before(void **state)
+{
+    (void)state;
+    enum { N = 2500 };
+    static char keybuf[N][8];
+    static const char *keys[N];
+    struct emc_ctx *ctx = fake_server_tasks(N, keybuf, keys);
+    const struct purge_tab *pt = tab_named("tasks");
+    /* query 1 reads the keys; 2 and 3 are the first batch's statements of 1000 keys each */
+    fake_fail_nth(FAKE_QUERY, 3, EMC_E_STMT_TIMEOUT);
+    struct purge_opts o = {
+        .age_in_days = 30, .max_rows = -1, .batch_size = 5000, .target_txn_s = 0.2};
+    struct purge_table_result tr = {0};
+    struct emc_error err;
+    assert_int_equal(purge_exec_table(ctx, pt, &o, "2026-01-01 00:00:00", 0, &tr, &err), 0);
+    const char *del = "DELETE FROM tasks WHERE id IN";
+    long d1 = fake_log_find(del, 0), d2 = fake_log_find(del, (size_t)d1 + 1);
+    long d3 = fake_log_find(del, (size_t)d2 + 1);
+    assert_true(d1 > 0 && d2 > d1 && d3 > d2);
+    /* the first statement: a cap, no savepoint */
+    assert_int_equal(fake_log_fn_at((size_t)d1 - 1), FAKE_SET_STMT_TIMEOUT);
+    assert_int_equal(count_between("SAVEPOINT", 0, d1), 0);
+    int ms = 0;
+    assert_int_equal(sscanf(fake_log_at((size_t)d1 - 1), "STMT_TIMEOUT %d", &ms), 1);
+    assert_true(ms > 400 && ms <= 450);
+    /* the second: a cap, a savepoint, cancelled, rolled back to it, the cap lifted, a commit */
+    assert_int_equal(fake_log_fn_at((size_t)d2 - 2), FAKE_SET_STMT_TIMEOUT);
+    assert_string_equal(fake_log_at((size_t)d2 - 1), "SAVEPOINT emc_stmt");
+    assert_string_equal(fake_log_at((size_t)d2 + 1), "ROLLBACK TO SAVEPOINT emc_stmt");
+    assert_string_equal(fake_log_at((size_t)d2 + 2), "STMT_TIMEOUT 0");
+    assert_string_equal(fake_log_at((size_t)d2 + 3), "COMMIT");
+    /* the first batch kept its first 1000 keys; the next goes on from t1000, 500 at a time */
+    assert_int_equal(tr.batches, 2);
+    assert_int_equal(count_between("ROLLBACK", 0, (long)fake_log_count()), 1);
+    const char *p3 = fake_log_params_at((size_t)d3);
+    assert_non_null(strstr(p3, "'t1000'"));
+    assert_non_null(strstr(p3, "'t1499'"));
+    assert_null(strstr(p3, "'t1500'"));
+    assert_null(strstr(p3, "'t0999'"));
+    close_fake(ctx);
+}
+
+/* A first statement cancelled by the cap fails its batch (rolled back) and the batch runs
+ * again after a backoff, within the lock retries; when they are spent, the error says what
+ * the cancellations mean and that a re-run continues */
+static void test_server_batch_cancelled_past_retries(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    static char keybuf[N][8];
+    static const char *keys[N];
+    struct emc_ctx *ctx = fake_server_tasks(N, keybuf, keys);
+    ctx->lock_retries = 2;
+    const struct purge_tab *pt = tab_named("tasks");
+    fake_fail_matching("DELETE FROM tasks", EMC_E_STMT_TIMEOUT, 0);
+    struct purge_opts o = {
+        .age_in_days = 30, .max_rows = -1, .batch_size = 5000, .target_txn_s = 0.2};
+    struct purge_table_result tr = {0};
+    struct emc_error err;
+    assert_int_equal(purge_exec_table(ctx, pt, &o, "2026-01-01 00:00:00", 0, &tr, &err),
+                     -EMC_E_STMT_TIMEOUT);
+    assert_int_equal(fake_log_count_matching("DELETE FROM tasks"), 3);
+    assert_int_equal(fake_calls(FAKE_ROLLBACK), 3);
+    assert_int_equal(fake_calls(FAKE_COMMIT), 0);
+    assert_int_equal(fake_log_count_matching("SAVEPOINT"), 0);
+    assert_int_equal(tr.deleted, 0);
+    assert_non_null(strstr(err.msg, "a batch of tasks was cancelled 3 time(s) at the statement "
+                                    "cap"));
+    assert_non_null(strstr(err.msg, "running the command again continues"));
+    /* the cap is lifted after each rollback */
+    long r = -1;
+    for (int i = 0; i < 3; i++) {
+        r = fake_log_find("ROLLBACK", (size_t)r + 1);
+        assert_string_equal(fake_log_at((size_t)r + 1), "STMT_TIMEOUT 0");
+    }
+    close_fake(ctx);
+}
+
 /* On SQLite, by default, the pause between batches watches other connections' commits
  * (PRAGMA data_version, every 5 ms): once one commits, the pause ends at the next poll that
  * sees no further commit, except every eighth pause in a row while others write, which runs
@@ -491,6 +606,8 @@ int main(void)
         cmocka_unit_test(test_no_delete_right_stops_before_anything),
         cmocka_unit_test(test_sqlite_keys_read_in_chunks),
         cmocka_unit_test(test_sqlite_pause_follows_writers),
+        cmocka_unit_test(test_server_statement_cap_commits_what_came_before),
+        cmocka_unit_test(test_server_batch_cancelled_past_retries),
         cmocka_unit_test(test_sqlite_blocked_count_in_chunks),
     };
     return cmocka_run_group_tests(tests, pf_setup, pf_teardown);
