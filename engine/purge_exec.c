@@ -765,15 +765,23 @@ static bool retry_batch(struct emc_ctx *ctx, const struct purge_tab *pt, int rc,
     if (rc != -EMC_E_LOCK_TIMEOUT && rc != -EMC_E_DEADLOCK && !cancelled)
         return false;
     if (retries >= ctx->lock_retries || runner_stop_asked(ctx)) {
-        if (cancelled && !runner_stop_asked(ctx)) {
-            char was[sizeof(err->msg)];
+        if (!runner_stop_asked(ctx)) {
+            char was[sizeof(err->msg)], why[96];
             snprintf(was, sizeof(was), "%s", err->msg);
-            emc_error_set(err, EMC_E_STMT_TIMEOUT,
-                          "a batch of %s was cancelled %d time(s) at the statement cap (%s): "
-                          "another session holds locks on these rows, or the server is "
-                          "overloaded; nothing of that batch was kept, and running the command "
-                          "again continues",
-                          pt->name, retries + 1, was);
+            if (cancelled)
+                snprintf(why, sizeof(why), "was cancelled %d time(s) at the statement cap",
+                         retries + 1);
+            else if (rc == -EMC_E_DEADLOCK)
+                snprintf(why, sizeof(why), "was chosen as a deadlock victim %d time(s)",
+                         retries + 1);
+            else
+                snprintf(why, sizeof(why), "waited more than --lock-timeout (%.0f s) %d time(s)",
+                         ctx->lock_timeout_ms / 1000.0, retries + 1);
+            emc_error_set(err, -rc,
+                          "a batch of %s %s (%s): another session holds locks on these rows%s; "
+                          "nothing of that batch was kept, and running the command again "
+                          "continues",
+                          pt->name, why, was, cancelled ? ", or the server is overloaded" : "");
         }
         return false;
     }

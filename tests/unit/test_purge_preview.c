@@ -480,7 +480,7 @@ static void test_server_statement_cap_commits_what_came_before(void **state)
 
 /* A first statement cancelled by the cap fails its batch (rolled back) and the batch runs
  * again after a backoff, within the lock retries; when they are spent, the error says what
- * the cancellations mean and that a re-run continues */
+ * the cancellations mean and that a re-run continues. So for a lock wait past --lock-timeout. */
 static void test_server_batch_cancelled_past_retries(void **state)
 {
     (void)state;
@@ -511,6 +511,20 @@ static void test_server_batch_cancelled_past_retries(void **state)
         r = fake_log_find("ROLLBACK", (size_t)r + 1);
         assert_string_equal(fake_log_at((size_t)r + 1), "STMT_TIMEOUT 0");
     }
+    close_fake(ctx);
+
+    /* a row lock waited on past --lock-timeout, every time: the same, with its own words */
+    ctx = fake_server_tasks(N, keybuf, keys);
+    ctx->lock_retries = 1;
+    ctx->lock_timeout_ms = 3000;
+    fake_fail_matching("DELETE FROM tasks", EMC_E_LOCK_TIMEOUT, 0);
+    assert_int_equal(purge_exec_table(ctx, pt, &o, "2026-01-01 00:00:00", 0, &tr, &err),
+                     -EMC_E_LOCK_TIMEOUT);
+    assert_int_equal(fake_log_count_matching("DELETE FROM tasks"), 2);
+    assert_non_null(strstr(err.msg, "a batch of tasks waited more than --lock-timeout (3 s) 2 "
+                                    "time(s) ("));
+    assert_non_null(strstr(err.msg, "another session holds locks on these rows; nothing of that "
+                                    "batch was kept, and running the command again continues"));
     close_fake(ctx);
 }
 
