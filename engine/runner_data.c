@@ -355,15 +355,23 @@ static int batch_with_retries(struct emc_ctx *ctx, const char *id, const struct 
         if (dt > p->longest_txn_s)
             p->longest_txn_s = dt;
         bool cancelled = rc == -EMC_E_STMT_TIMEOUT && w->on;
-        if (cancelled && attempt >= ctx->lock_retries && !runner_stop_asked(ctx)) {
-            char was[sizeof(err->msg)];
+        bool retried = rc == -EMC_E_LOCK_TIMEOUT || rc == -EMC_E_DEADLOCK || cancelled;
+        if (retried && attempt >= ctx->lock_retries && !runner_stop_asked(ctx)) {
+            char was[sizeof(err->msg)], why[112];
             snprintf(was, sizeof(was), "%s", err->msg);
-            return emc_error_set(err, EMC_E_STMT_TIMEOUT,
-                                 "cancelled %d time(s) at the %.2f s statement cap, the last "
-                                 "as %d row(s) (%s): another session holds locks on these rows, "
-                                 "or the server is overloaded; nothing of this batch was kept, "
-                                 "and running the command again continues",
-                                 attempt + 1, BATCH_STMT_CAP_MS / 1000.0, w->rows, was);
+            if (cancelled)
+                snprintf(why, sizeof(why),
+                         "cancelled %d time(s) at the %.2f s statement cap, the last as %d row(s)",
+                         attempt + 1, BATCH_STMT_CAP_MS / 1000.0, w->rows);
+            else if (rc == -EMC_E_DEADLOCK)
+                snprintf(why, sizeof(why), "chosen as a deadlock victim %d time(s)", attempt + 1);
+            else
+                snprintf(why, sizeof(why), "waited more than --lock-timeout (%.0f s) %d time(s)",
+                         ctx->lock_timeout_ms / 1000.0, attempt + 1);
+            return emc_error_set(err, -rc,
+                                 "%s (%s): another session holds locks on these rows%s; nothing "
+                                 "of this batch was kept, and running the command again continues",
+                                 why, was, cancelled ? ", or the server is overloaded" : "");
         }
         if ((rc != -EMC_E_LOCK_TIMEOUT && rc != -EMC_E_DEADLOCK && !cancelled) ||
             attempt >= ctx->lock_retries || runner_stop_asked(ctx))

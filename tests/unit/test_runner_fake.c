@@ -357,9 +357,10 @@ static void test_wide_window_capped_by_savepoint(void **state)
 /* On a server, a windowed batch runs under a statement cap; one that the server cancels is
  * rolled back and runs again as a window of half the rows, the windows widen back to a batch
  * once they run fast, and the count at the end of a pass runs without the cap */
-static void test_cancelled_batch_runs_narrower(void **state)
+/* use_mysql_window_batch: f's context on a MariaDB-like fake (it has a statement cap), with
+ * a_migrate01 a windowed data migration of images.id, batches of 40 rows, 3 lock retries */
+static struct emc_ctx *use_mysql_window_batch(struct fx *f)
 {
-    struct fx *f = *state;
     static const struct db_caps mysql_like = {.dialect = "mysql",
                                               .placeholder = DB_PH_QMARK,
                                               .advisory_locks = true,
@@ -381,6 +382,44 @@ static void test_cancelled_batch_runs_narrower(void **state)
     migset_free(ctx->ms);
     ctx->ms = NULL;
     assert_int_equal(migset_load_dir(&ctx->ms, f->dir, &err), 0);
+    return ctx;
+}
+
+/* a batch that waits past --lock-timeout on every try, or is a deadlock victim every time:
+ * retried lock_retries times, then one error that says what happened and that a re-run goes
+ * on (not the server's bare message) */
+static void test_batch_past_lock_retries(void **state)
+{
+    struct fx *f = *state;
+    static const int classes[] = {EMC_E_LOCK_TIMEOUT, EMC_E_DEADLOCK};
+    static const char *const words[] = {"waited more than --lock-timeout (3 s) 2 time(s)",
+                                        "chosen as a deadlock victim 2 time(s)"};
+    for (int i = 0; i < 2; i++) {
+        struct emc_ctx *ctx = use_mysql_window_batch(f);
+        ctx->lock_retries = 1;
+        ctx->lock_timeout_ms = 3000;
+        fake_script_int("SELECT count(*) FROM images WHERE a IS NULL", 8, 1);
+        script_window("LIMIT 40)", "1", "8");
+        script_window("LIMIT 40)", "1", "8");
+        fake_fail_matching("UPDATE images SET a = 1", classes[i], 0);
+        struct emc_step step = {
+            .kind = STEP_DATA, .rev = migset_find(ctx->ms, "a_migrate01"), .phase = 'M'};
+        int64_t rows = 0;
+        struct emc_error err;
+        assert_int_equal(runner_data_step(ctx, &step, &rows, &err), -classes[i]);
+        assert_int_equal(fake_log_count_matching("UPDATE images SET a = 1"), 2);
+        assert_non_null(strstr(err.msg, words[i]));
+        assert_non_null(strstr(err.msg, "another session holds locks on these rows; nothing of "
+                                        "this batch was kept, and running the command again "
+                                        "continues"));
+    }
+}
+
+static void test_cancelled_batch_runs_narrower(void **state)
+{
+    struct fx *f = *state;
+    struct emc_ctx *ctx = use_mysql_window_batch(f);
+    struct emc_error err;
     const char *count = "SELECT count(*) FROM images WHERE a IS NULL";
     fake_script_int(count, 8, 1);
     fake_script_int(count, 0, 1);
@@ -431,6 +470,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_offline_sql_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_window_capped_by_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelled_batch_runs_narrower, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_past_lock_retries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
