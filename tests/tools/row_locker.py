@@ -7,7 +7,7 @@ meets one.
 Picks the row `SELECT id FROM TABLE TAIL` (TAIL: a WHERE, ORDER BY, LIMIT... naming one row)
 without locking it, then locks that row by its primary key (`SELECT ... FOR UPDATE`: by key,
 because InnoDB would lock every row that a scan by another column reads), writes "locked" to
-FLAG, waits until the file LOG contains PATTERN (at most 30 s), waits LINGER seconds more,
+FLAG, waits until the file LOG contains PATTERN (at most 60 s), waits LINGER seconds more,
 commits, and prints "held S s": how long it held the lock.
 """
 import os
@@ -28,7 +28,7 @@ def main():
     with open(flag, 'w') as f:
         f.write('locked\n')
     t0 = time.time()
-    while time.time() - t0 < 30:
+    while time.time() - t0 < 60:
         with open(log) as f:
             if pattern in f.read():
                 break
