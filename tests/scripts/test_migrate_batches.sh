@@ -97,24 +97,30 @@ done
 # second after the first cancellation; the migration then finishes, every visibility right.
 # A holder that outlasts the retries (six attempts, 7.75 s of backoff) gets a one-line error
 # that says what to do, exit 1, nothing of the batch kept, and a re-run finishes.
-LOCKER="/usr/bin/python3 $EMC_SOURCE_DIR/tests/tools/row_locker.py"
-for b in $(backends); do
-    [ "$b" = sqlite ] && continue # one write lock for the whole file: no row to wait on
-    u=$(new_db "$b" "migcap_$b")
+# held_migrate BACKEND NAME IMAGES IMAGE PATTERN LINGER: a new expanded database of IMAGES
+# images (its URL in u), the row of image IMAGE held by tests/tools/row_locker.py until the
+# migrate's stderr shows PATTERN and LINGER s more, and `db migrate --batch-size 500` run
+# meanwhile (its exit code in rc, its output in $tmp/out and $tmp/err)
+held_migrate() {
+    u=$(new_db "$1" "$2")
     "$EMC_BIN" --database-url "$u" db upgrade --version mitaka02 >/dev/null 2>&1
-    $BULK "$u" $N
+    $BULK "$u" "$3"
     "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
     rm -f "$tmp/lockflag"
     : >"$tmp/err"
-    $LOCKER "$u" images "WHERE name = 'bulk-10003'" "$tmp/err" "$tmp/lockflag" "was cancelled" 1.0 \
-        >"$tmp/locker" &
-    lpid=$!
+    /usr/bin/python3 "$EMC_SOURCE_DIR/tests/tools/row_locker.py" "$u" images "WHERE name = '$4'" \
+        "$tmp/err" "$tmp/lockflag" "$5" "$6" >"$tmp/locker" &
+    local lpid=$!
     wait_for "$tmp/lockflag" locked
     set +e
     "$EMC_BIN" --database-url "$u" --batch-size 500 db migrate >"$tmp/out" 2>"$tmp/err"
     rc=$?
     set -e
     wait "$lpid"
+}
+for b in $(backends); do
+    [ "$b" = sqlite ] && continue # one write lock for the whole file: no row to wait on
+    held_migrate "$b" "migcap_$b" $N bulk-10003 "was cancelled" 1.0
     expect_eq "$b: held-up migrate finishes" "0 Migrated $N rows" "$rc $(cat "$tmp/out")"
     check "$b: the held-up batch is cancelled at the cap and runs again narrower" \
         grep -qE "ocata_migrate01: batch [0-9]+ of 500 row\(s\) ran past 0.30 s and was cancelled \(rolled back\); running it again as 250 row\(s\)" "$tmp/err"
@@ -127,21 +133,7 @@ for b in $(backends); do
         "$(sql "$b" "$u" "SELECT visibility, count(*) FROM images GROUP BY visibility" | tr '\t' ' ' | sort)"
 
     # a holder that outlasts every retry
-    u=$(new_db "$b" "migcap2_$b")
-    "$EMC_BIN" --database-url "$u" db upgrade --version mitaka02 >/dev/null 2>&1
-    $BULK "$u" 2000
-    "$EMC_BIN" --database-url "$u" db expand >/dev/null 2>&1
-    rm -f "$tmp/lockflag"
-    : >"$tmp/err"
-    $LOCKER "$u" images "WHERE name = 'bulk-1003'" "$tmp/err" "$tmp/lockflag" "ERROR:" 0 \
-        >"$tmp/locker" &
-    lpid=$!
-    wait_for "$tmp/lockflag" locked
-    set +e
-    "$EMC_BIN" --database-url "$u" --batch-size 500 db migrate >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    set -e
-    wait "$lpid"
+    held_migrate "$b" "migcap2_$b" 2000 bulk-1003 "ERROR:" 0
     expect_eq "$b: a holder past the retries fails the migrate" "1" "$rc"
     check "$b: one line that says what happened and what to do" \
         grep -qE '^ERROR: ocata_migrate01 batch [0-9]+ \([0-9]+ row\(s\) done before it\): cancelled 6 time\(s\) at the 0.30 s statement cap, the last as [0-9]+ row\(s\) \(.+\): another session holds locks on these rows, or the server is overloaded; nothing of this batch was kept, and running the command again continues$' "$tmp/err"
