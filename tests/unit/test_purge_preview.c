@@ -281,6 +281,15 @@ static struct emc_ctx *fake_glance(void)
     return ctx;
 }
 
+/* close_fake: the end of a fake_glance context, and of the fake's state */
+static void close_fake(struct emc_ctx *ctx)
+{
+    db_close(ctx->conn);
+    migset_free(ctx->ms);
+    free(ctx);
+    fake_driver_reset();
+}
+
 static void test_no_delete_right_stops_before_anything(void **state)
 {
     (void)state;
@@ -352,10 +361,7 @@ static void test_sqlite_keys_read_in_chunks(void **state)
     assert_int_equal(purge_exec_table(ctx, pt, &o, "2026-01-01 00:00:00", 0, &tr, &err), 0);
     assert_int_equal(fake_log_count_matching("x.rowid > ?"), 3);
     assert_true(fake_log_find("ORDER BY x.deleted_at, x.id LIMIT 2", 0) > c);
-    db_close(ctx->conn);
-    migset_free(ctx->ms);
-    free(ctx);
-    fake_driver_reset();
+    close_fake(ctx);
 }
 
 /* On SQLite, purge_images_table's count of blocked images reads the images 10,000 rowids a
@@ -384,10 +390,7 @@ static void test_sqlite_blocked_count_in_chunks(void **state)
         assert_non_null(strstr(fake_log_at((size_t)c), "NOT (NOT EXISTS"));
     }
     assert_int_equal(fake_log_count_matching("BEGIN"), 0); /* each read on its own */
-    db_close(ctx->conn);
-    migset_free(ctx->ms);
-    free(ctx);
-    fake_driver_reset();
+    close_fake(ctx);
 }
 
 /* count_between: log entries containing what between entries a and b (exclusive) */
@@ -421,14 +424,6 @@ static struct emc_ctx *fake_server_tasks(const char *dialect, int n, char (*keyb
     static const char *const names[] = {"k"};
     fake_script_rows("FROM tasks x WHERE x.deleted_at < ?", 1, names, n, keys, 0, 1);
     return ctx;
-}
-
-static void close_fake(struct emc_ctx *ctx)
-{
-    db_close(ctx->conn);
-    migset_free(ctx->ms);
-    free(ctx);
-    fake_driver_reset();
 }
 
 /* On PostgreSQL, each statement of a paced batch runs under a statement timeout that ends
@@ -610,10 +605,7 @@ static void test_sqlite_pause_follows_writers(void **state)
     o.yield_writers = false;
     assert_int_equal(purge_exec_table(ctx, pt, &o, "2026-01-01 00:00:00", 0, &tr, &err), 0);
     assert_int_equal(fake_log_count_matching(dv), before);
-    db_close(ctx->conn);
-    migset_free(ctx->ms);
-    free(ctx);
-    fake_driver_reset();
+    close_fake(ctx);
 }
 
 int main(void)
