@@ -266,8 +266,8 @@ void emc_lock_blockers(struct emc_ctx *ctx, const char *sql, char *buf, size_t n
                  "SELECT p.ID, p.USER, p.HOST, p.COMMAND, TIMESTAMPDIFF(SECOND, t.trx_started, "
                  "NOW()), LEFT(REPLACE(COALESCE(p.INFO, ''), '\\n', ' '), 60), '' FROM "
                  "information_schema.PROCESSLIST p JOIN information_schema.INNODB_TRX t ON "
-                 "t.trx_mysql_thread_id = p.ID WHERE p.ID <> CONNECTION_ID() ORDER BY "
-                 "t.trx_started LIMIT 3",
+                 "t.trx_mysql_thread_id = p.ID WHERE p.ID <> CONNECTION_ID() AND p.DB <=> "
+                 "DATABASE() ORDER BY t.trx_started LIMIT 3",
                  NULL, 0, blk_cb, &u, NULL, &e);
     } else {
         sqlite_blockers(ctx->url.database, buf, n);
