@@ -572,15 +572,6 @@ struct progress {
 #define CAP_SHARE 1.5
 #define CAP_MIN_MS 200
 
-/* set_cap: the statement timeout for the next statement (0: none) when *capped says the
- * backend has one; a backend that refuses it (MySQL) goes on without, *capped false */
-static void set_cap(struct emc_ctx *ctx, int ms, bool *capped)
-{
-    struct emc_error e;
-    if (*capped && db_set_stmt_timeout(ctx->conn, ms, capped, &e) < 0)
-        *capped = false;
-}
-
 /* one batch: keys [from, to) in one transaction: with by_range in one statement (a key range),
  * else in key lists of KEYS_PER_STMT keys. With max_hold_s > 0 the statements follow p, and
  * the batch ends early, committing what it has deleted, when the next statement at the pace of
@@ -611,7 +602,7 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         int64_t a = 0;
         if (cap) {
             int ms = (int)((CAP_SHARE * max_hold_s - (runner_now() - t0)) * 1000.0);
-            set_cap(ctx, ms < CAP_MIN_MS ? CAP_MIN_MS : ms, capped);
+            runner_stmt_cap(ctx, ms < CAP_MIN_MS ? CAP_MIN_MS : ms, capped);
             cap = cap_set = *capped;
             if (cap && s > from && (rc = db_exec(ctx->conn, "SAVEPOINT emc_stmt", err)) < 0)
                 break;
@@ -619,10 +610,11 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         double ts = runner_now();
         rc = by_range ? delete_range(ctx, pt, k->key[s], k->key[e - 1], cutoff, &a, err)
                       : delete_keys(ctx, pt, k, s, e, cutoff, &a, err);
+        if (cap && rc == -EMC_E_STMT_TIMEOUT) /* cancelled: smaller statements from now */
+            p->stmt_keys = p->stmt_keys / 2 < PACE_MIN_KEYS ? PACE_MIN_KEYS : p->stmt_keys / 2;
         if (cap && rc == -EMC_E_STMT_TIMEOUT && s > from) {
             emc_error_clear(err);
             rc = db_exec(ctx->conn, "ROLLBACK TO SAVEPOINT emc_stmt", err);
-            p->stmt_keys = p->stmt_keys / 2 < PACE_MIN_KEYS ? PACE_MIN_KEYS : p->stmt_keys / 2;
             *end = s;
             emc_log(ctx, EMC_LOG_WARNING,
                     "%s: a statement ran past the statement cap and was cancelled; its batch "
@@ -630,8 +622,6 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
                     pt->name, s - from, p->stmt_keys);
             break;
         }
-        if (cap && rc == -EMC_E_STMT_TIMEOUT)
-            p->stmt_keys = p->stmt_keys / 2 < PACE_MIN_KEYS ? PACE_MIN_KEYS : p->stmt_keys / 2;
         *deleted += a;
         size_t done = e - s;
         s = e;
@@ -651,14 +641,14 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
      * takes no SET until the transaction is rolled back */
     bool lift_after = cap_set && rc < 0;
     if (cap_set && rc == 0)
-        set_cap(ctx, 0, capped);
+        runner_stmt_cap(ctx, 0, capped);
     if (rc == 0 && jp->id)
         rc = journal_step_update(ctx, jp->id, jp->batches + 1, jp->rows + *deleted, err);
     if ((rc = db_end(ctx->conn, rc, err)) < 0)
         *deleted = 0;
     *txn_s = runner_now() - t0;
     if (lift_after)
-        set_cap(ctx, 0, capped);
+        runner_stmt_cap(ctx, 0, capped);
     return rc;
 }
 

@@ -695,3 +695,14 @@ void runner_sleep_ms(int ms)
      * should_stop next */
     nanosleep(&ts, NULL);
 }
+
+void runner_stmt_cap(struct emc_ctx *ctx, int ms, bool *capped)
+{
+    if (!*capped)
+        return;
+    struct emc_error e;
+    if (db_set_stmt_timeout(ctx->conn, ms, capped, &e) < 0) {
+        emc_log(ctx, EMC_LOG_DEBUG, "batches run without a statement time cap: %s", e.msg);
+        *capped = false;
+    }
+}

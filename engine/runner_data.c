@@ -397,20 +397,6 @@ static int batch_with_retries(struct emc_ctx *ctx, const char *id, const struct 
     }
 }
 
-/* stmt_cap: put the statement cap on (ms > 0) or off (0) for ctx's connection when *capped
- * says the backend has it; a backend that refuses it (MySQL, which has no cap for UPDATE)
- * runs without it from then on */
-static void stmt_cap(struct emc_ctx *ctx, int ms, bool *capped)
-{
-    if (!*capped)
-        return;
-    struct emc_error e;
-    if (db_set_stmt_timeout(ctx->conn, ms, capped, &e) < 0) {
-        emc_log(ctx, EMC_LOG_DEBUG, "batches run without a statement time cap: %s", e.msg);
-        *capped = false;
-    }
-}
-
 /* yield_lock: SQLite has one write lock for the whole database, and the services waiting for it
  * poll (1, 2, 5, 10, 15, 20, 25 ms apart, then more) instead of queueing: a migration that
  * began its next batch as soon as it committed one would starve them. While other connections
@@ -523,7 +509,7 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
     /* the windowed batches on the servers: under the statement cap; after a cancelled one,
      * narrower, and back to a batch as they run fast again */
     bool capped = !sqlite && w.on;
-    stmt_cap(ctx, BATCH_STMT_CAP_MS, &capped);
+    runner_stmt_cap(ctx, BATCH_STMT_CAP_MS, &capped);
     int pause_ms = 100;
     int64_t data_version = -1, pass_start = 0;
     bool others_in_pass = false;
@@ -580,9 +566,9 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
         if (sqlite) {
             left = others_in_pass && p.done > pass_start ? 1 : 0;
         } else {
-            stmt_cap(ctx, 0, &capped); /* the count is no batch: it may take longer */
+            runner_stmt_cap(ctx, 0, &capped); /* the count is no batch: it may take longer */
             rc = emc_data_pending(ctx, step->rev, &left, err);
-            stmt_cap(ctx, BATCH_STMT_CAP_MS, &capped);
+            runner_stmt_cap(ctx, BATCH_STMT_CAP_MS, &capped);
         }
         if (rc < 0 || left == 0 || pass >= 3)
             break;
@@ -602,7 +588,7 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
         w.after = NULL;
         w.npages = -1;
     }
-    stmt_cap(ctx, 0, &capped);
+    runner_stmt_cap(ctx, 0, &capped);
     free(w.after);
     free(w.lo);
     free(w.hi);

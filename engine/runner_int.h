@@ -61,4 +61,9 @@ const char *runner_excerpt(const char *sql, char *buf, size_t n);
 
 void runner_sleep_ms(int ms);
 
+/* runner_stmt_cap: put the server's statement timeout on (ms > 0) or off (0) for ctx's
+ * connection while *capped says the backend has one; a backend that refuses it (MySQL, which
+ * has none for UPDATE and DELETE) runs without it from then on (*capped false, a debug line). */
+void runner_stmt_cap(struct emc_ctx *ctx, int ms, bool *capped);
+
 #endif
