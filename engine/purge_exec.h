@@ -52,8 +52,10 @@ bool purge_is_fk_error(const struct emc_error *err);
 
 /* purge_count_blocked: *n = images with deleted_at < cutoff that a child row references; with
  * keep_cutoff, only child rows that a purge with that cutoff keeps (deleted_at NULL or not
- * before it) count: the preview's count on PostgreSQL. Without it, on SQLite, the images are
- * read a chunk of rowids a statement, so that no read holds the lock over the whole table. */
+ * before it) count: the preview's count on PostgreSQL. With keep_cutoff or on PostgreSQL, one
+ * join of the child rows to the eligible images; without it, on SQLite, the images are read a
+ * chunk of rowids a statement, so that no read holds the lock over the whole table; on
+ * MariaDB, four anti-joins. */
 int purge_count_blocked(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
                         int64_t *n, struct emc_error *err);
 

@@ -15,6 +15,8 @@
 # - on the servers, a statement held up by another session's row lock: cancelled at the
 #   statement cap, the purge goes on once the lock is let go, and fails with one clear line
 #   when it is not.
+# - on the servers, an image tagged by another session while purge_images_table's batch waits
+#   for it: the batch runs again and leaves that image alone.
 # Every eligible row goes either way, and nothing else.
 source "$(dirname "$0")/lib.sh"
 if [ "${CI:-}" = true ]; then require_servers; fi
@@ -199,6 +201,55 @@ for b in $(backends); do
         fi
     done
     echo "$b: held rows done"
+done
+# An image referenced while its batch runs: once `db purge` has taken the children, a service
+# tags an eligible image mid-list in a transaction it keeps open, holding the image's row in
+# share mode (the foreign key's check), where the purge's key read cannot see the new row. The
+# batch's DELETE (fixed batches: no statement cap) waits for that lock; the service commits a
+# second later, and the foreign key refuses the DELETE. The batch must run again, leaving the
+# now referenced image alone (one blocked image in the summary), and the purge succeed; before,
+# the purge failed on the foreign key (exit 1).
+for b in $(backends); do
+    [ "$b" = sqlite ] && continue # one write lock for the whole file: the tag waits its turn
+    U=$(new_db "$b" "purge_ref_$b")
+    "$EMC_BIN" --database-url "$U" db sync > /dev/null 2>&1
+    /usr/bin/python3 "$SEEDER" "$U" --images 1500 --seed 5 > /dev/null
+    "$EMC_BIN" --database-url "$U" db purge --max_rows -1 > /dev/null 2> "$WORK/ref.err" ||
+        bad "$b: db purge before the images failed: $(tail -3 "$WORK/ref.err")"
+    CUTOFF=$(date -u -d '30 days ago 1 minute ago' '+%Y-%m-%d %H:%M:%S')
+    n=$(eligible "$b" "$U" images)
+    [ "$n" -gt 100 ] || bad "$b: only $n eligible images"
+    # the seed's blocked images: deleted, with rows that are not
+    refs=""
+    for t in $CHILDREN; do refs="$refs OR EXISTS (SELECT 1 FROM $t c WHERE c.image_id = i.id)"; done
+    pre=$(sql "$b" "$U" "SELECT COUNT(*) FROM images i WHERE i.deleted_at < '$CUTOFF' AND (1 = 0$refs)")
+    held=$(sql "$b" "$U" "SELECT i.id FROM images i WHERE i.deleted_at < '$CUTOFF' AND NOT (1 = 0$refs) ORDER BY i.deleted_at, i.id LIMIT 1 OFFSET $((n / 2))")
+    rm -f "$WORK/flag"
+    : > "$WORK/ref.err"
+    $LOCKER "$U" images "WHERE id = '$held'" "$WORK/ref.err" "$WORK/flag" \
+        "Purging deleted rows older than" 1.0 reference > "$WORK/locker" &
+    lpid=$!
+    for _ in $(seq 1 300); do [ -s "$WORK/flag" ] && break; sleep 0.1; done
+    [ -s "$WORK/flag" ] || bad "$b: the tagger never tagged its image"
+    set +e
+    "$EMC_BIN" --database-url "$U" --batch-size 300 --json db purge_images_table --age_in_days 30 \
+        --max_rows -1 > "$WORK/ref.json" 2> "$WORK/ref.err"
+    rc=$?
+    set -e
+    wait "$lpid" || bad "$b: the tagger failed"
+    [ "$rc" = 0 ] || bad "$b: purge_images_table with an image tagged meanwhile exited $rc: $(grep -v OSSN "$WORK/ref.err" | tail -3)"
+    # on MariaDB the DELETE's own check (a locking read under InnoDB) waits for the tag and
+    # sees it: no refusal there
+    if [ "$b" = postgresql ]; then
+        grep -qE '^WARN.* images: an image of a batch became referenced while the batch ran \(rolled back; .+\); retrying, leaving referenced images alone \(retry 1 of 5\)$' "$WORK/ref.err" ||
+            bad "$b: no retry after the foreign key refused a batch: $(grep -v OSSN "$WORK/ref.err" | tail -3)"
+    fi
+    [ "$(summary "$WORK/ref.json" images deleted)" = "$((n - pre - 1))" ] && [ "$(summary "$WORK/ref.json" images blocked)" = "$((pre + 1))" ] ||
+        bad "$b: deleted $(summary "$WORK/ref.json" images deleted) of $n images, $(summary "$WORK/ref.json" images blocked) blocked (expected $((n - pre - 1)), $((pre + 1)))"
+    [ "$(sql "$b" "$U" "SELECT COUNT(*) FROM images WHERE deleted_at < '$CUTOFF'")" = "$((pre + 1))" ] &&
+        [ "$(sql "$b" "$U" "SELECT COUNT(*) FROM images WHERE id = '$held'")" = 1 ] ||
+        bad "$b: the tagged image is gone, or other eligible images are left"
+    echo "$b: referenced image done"
 done
 [ "$fail" = 0 ] || exit 1
 echo "ok"
