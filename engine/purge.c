@@ -164,16 +164,13 @@ static int purge_tables(struct emc_ctx *ctx, const struct purge_opts *o, const c
     if (o->images_only) {
         emc_log(ctx, EMC_LOG_WARNING, "%s", purge_ossn0075_warning());
         int64_t blocked = 0;
-        rc = purge_count_blocked(ctx, cutoff, NULL, &blocked, err);
-        if (rc < 0)
-            return rc;
+        if (!purge_blocked_by_fetch(ctx, o)) {
+            rc = purge_count_blocked(ctx, cutoff, NULL, &blocked, err);
+            if (rc < 0)
+                return rc;
+        }
         res->t[0].blocked = blocked;
-        if (blocked > 0)
-            emc_log(ctx, EMC_LOG_WARNING,
-                    "Skipping %lld image(s) deleted before %s UTC that rows of image_properties, "
-                    "image_tags, image_locations or image_members still reference (run `db "
-                    "purge` first; live rows of deleted images keep them)",
-                    (long long)blocked, cutoff);
+        purge_log_blocked(ctx, blocked, cutoff);
     }
     for (int k = 0, i = 0; i < PURGE_NTABS && rc == 0; i++) {
         const struct purge_tab *pt = &purge_tabs[i];

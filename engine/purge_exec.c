@@ -306,6 +306,8 @@ struct keylist {
     size_t *off;         /* key i at arena.s + off[i] */
     size_t n, ncap;
     const char **key; /* after keylist_order: the keys in the order they are deleted */
+    bool flag_col;    /* the rows have a second column: 1 leaves the row out (blocked) */
+    int64_t flagged;  /* rows so left out */
     bool oom;
 };
 
@@ -315,6 +317,10 @@ static int key_cb(void *ud, int ncols, char *const *vals, char *const *names)
     struct keylist *k = ud;
     if (ncols < 1 || !vals[0])
         return 0;
+    if (k->flag_col && ncols >= 2 && vals[1] && strcmp(vals[1], "0") != 0) {
+        k->flagged++;
+        return 0;
+    }
     if (k->n == k->ncap) {
         size_t ncap = k->ncap ? k->ncap * 2 : 4096;
         size_t *no = realloc(k->off, ncap * sizeof(size_t));
@@ -472,8 +478,30 @@ static int fetch_keys_chunked(struct emc_ctx *ctx, const struct purge_tab *pt,
 
 /* fetch_keys: the keys of the rows to delete: the reference's choice (the oldest max_rows rows
  * with deleted_at < cutoff), in the order of the column order (NULL: as chosen) */
+bool purge_blocked_by_fetch(const struct emc_ctx *ctx, const struct purge_opts *o)
+{
+    return o->images_only && o->batch_size > 0 && o->max_rows < 0 && !o->dry_run && ctx->dialect &&
+           strcmp(ctx->dialect, "mysql") == 0;
+}
+
+void purge_log_blocked(struct emc_ctx *ctx, int64_t n, const char *cutoff)
+{
+    if (n > 0)
+        emc_log(ctx, EMC_LOG_WARNING,
+                "Skipping %lld image(s) deleted before %s UTC that rows of image_properties, "
+                "image_tags, image_locations or image_members still reference (run `db "
+                "purge` first; live rows of deleted images keep them)",
+                (long long)n, cutoff);
+}
+
+/* fetch_keys: the keys of the rows to delete, oldest first, into k. With flag_blocked (the
+ * images, on MariaDB, every eligible one: purge_blocked_by_fetch), every eligible image is
+ * read with whether a child row references it, and the referenced ones are counted in
+ * k->flagged instead of listed: the four probes per image that the key read makes anyway
+ * also give the blocked count, which a separate count read again (3.5 s of 26.5 s at 1M
+ * images). */
 static int fetch_keys(struct emc_ctx *ctx, const struct purge_tab *pt, const struct purge_opts *o,
-                      const char *cutoff, const char *order, struct keylist *k,
+                      const char *cutoff, const char *order, bool flag_blocked, struct keylist *k,
                       struct emc_error *err)
 {
     char lim[40], refs[1024], inner[1600], sql[1800];
@@ -509,10 +537,17 @@ static int fetch_keys(struct emc_ctx *ctx, const struct purge_tab *pt, const str
             break;
         }
         purge_image_free_sql(refs, sizeof(refs), "x");
-        snprintf(inner, sizeof(inner),
-                 "SELECT x.id AS k%s FROM images x WHERE x.deleted_at < ? AND %s ORDER BY "
-                 "x.deleted_at, x.id%s",
-                 ord, refs, lim);
+        k->flag_col = flag_blocked;
+        if (flag_blocked)
+            snprintf(inner, sizeof(inner),
+                     "SELECT x.id AS k, CASE WHEN %s THEN 0 ELSE 1 END AS b FROM images x WHERE "
+                     "x.deleted_at < ? ORDER BY x.deleted_at, x.id",
+                     refs);
+        else
+            snprintf(inner, sizeof(inner),
+                     "SELECT x.id AS k%s FROM images x WHERE x.deleted_at < ? AND %s ORDER BY "
+                     "x.deleted_at, x.id%s",
+                     ord, refs, lim);
         break;
     }
     if (order)
@@ -712,9 +747,15 @@ static int delete_batch(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         runner_stmt_cap(ctx, 0, capped);
     if (rc == 0 && jp->id)
         rc = journal_step_update(ctx, jp->id, jp->batches + 1, jp->rows + *deleted, err);
+    double tc = runner_now();
     if ((rc = db_end(ctx->conn, rc, err)) < 0)
         *deleted = 0;
     *txn_s = runner_now() - t0;
+    if (max_hold_s > 0 && *txn_s > max_hold_s) /* where a long transaction spent its time */
+        emc_log(ctx, EMC_LOG_DEBUG,
+                "%s: a batch of %zu row(s) held its transaction %.3f s (statements %.3f s, "
+                "commit %.3f s)",
+                pt->name, *end - from, *txn_s, tc - t0, *txn_s - (tc - t0));
     if (lift_after)
         runner_stmt_cap(ctx, 0, capped);
     return rc;
@@ -862,8 +903,13 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
     struct keylist k = {0};
     const char *order = sqlite_order(ctx, pt);
     bool chunked = order && o->max_rows < 0, pairs = false;
+    bool flag_blocked = pt->kind == PURGE_TAB_IMAGES && purge_blocked_by_fetch(ctx, o);
     int rc = chunked ? fetch_keys_chunked(ctx, pt, o, cutoff, order, &k, &pairs, err)
-                     : fetch_keys(ctx, pt, o, cutoff, order, &k, err);
+                     : fetch_keys(ctx, pt, o, cutoff, order, flag_blocked, &k, err);
+    if (rc == 0 && flag_blocked) {
+        tr->blocked += k.flagged;
+        purge_log_blocked(ctx, k.flagged, cutoff);
+    }
     int (*cmp)(const void *, const void *) = pairs         ? cmp_pair
                                              : order       ? NULL
                                              : pt->int_key ? cmp_int_key

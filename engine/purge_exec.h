@@ -59,6 +59,17 @@ bool purge_is_fk_error(const struct emc_error *err);
 int purge_count_blocked(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
                         int64_t *n, struct emc_error *err);
 
+/* purge_blocked_by_fetch: whether purge_exec_table counts the blocked images itself, from the
+ * same scan that reads the keys of the images it deletes (into tr->blocked, with the warning
+ * purge_log_blocked writes), so that the caller need not count them first: batched
+ * purge_images_table of every eligible image (max_rows -1) on MariaDB/MySQL, where the count
+ * was a second pass of the four probes per eligible image. */
+bool purge_blocked_by_fetch(const struct emc_ctx *ctx, const struct purge_opts *o);
+
+/* purge_log_blocked: the warning that n (> 0) images deleted before cutoff are skipped because
+ * child rows still reference them; nothing when n is 0. */
+void purge_log_blocked(struct emc_ctx *ctx, int64_t n, const char *cutoff);
+
 /* purge_exec_table: delete what o selects from table pt (rows with deleted_at < cutoff, oldest
  * first, at most o->max_rows, blocked images left alone), logging the reference's two lines.
  * o->batch_size == 0: one DELETE in one transaction; else batches of o->batch_size keys, one

@@ -108,12 +108,17 @@ struct emc_ctx *pf_open_copy(struct pf_capture *cap)
     struct emc_error err;
     if (emc_open(&ctx, url, NULL, false, 0, &err) < 0)
         fail_msg("open %s: %s", url, err.msg);
+    pf_capture_install(ctx, cap);
+    snprintf(cap->path, sizeof(cap->path), "%s", path);
+    return ctx;
+}
+
+void pf_capture_install(struct emc_ctx *ctx, struct pf_capture *cap)
+{
     memset(cap, 0, sizeof(*cap));
     cap->ctx = ctx;
-    snprintf(cap->path, sizeof(cap->path), "%s", path);
     ctx->cb = (struct emc_callbacks){
         .ud = cap, .on_log = pf_log, .on_progress = pf_progress, .should_stop = pf_stop};
-    return ctx;
 }
 
 const char *pf_ago(double days, char *buf)

@@ -40,6 +40,10 @@ int pf_teardown(void **state);
 /* pf_open_copy: open a fresh copy of the template with callbacks into cap (cleared). */
 struct emc_ctx *pf_open_copy(struct pf_capture *cap);
 
+/* pf_capture_install: clear cap and point ctx's callbacks (log, progress, stop) at it; for a
+ * context that pf_open_copy did not make (a fake driver's). */
+void pf_capture_install(struct emc_ctx *ctx, struct pf_capture *cap);
+
 /* pf_ago: PF_NOW minus days, as SQLAlchemy stores a DateTime in SQLite, into buf[32]. */
 const char *pf_ago(double days, char *buf);
 
