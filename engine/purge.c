@@ -164,7 +164,7 @@ static int purge_tables(struct emc_ctx *ctx, const struct purge_opts *o, const c
     if (o->images_only) {
         emc_log(ctx, EMC_LOG_WARNING, "%s", purge_ossn0075_warning());
         int64_t blocked = 0;
-        if (!purge_blocked_by_fetch(ctx, o)) {
+        if (!purge_blocked_in_batches(ctx, o)) {
             rc = purge_count_blocked(ctx, cutoff, NULL, &blocked, err);
             if (rc < 0)
                 return rc;

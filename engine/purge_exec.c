@@ -306,8 +306,6 @@ struct keylist {
     size_t *off;         /* key i at arena.s + off[i] */
     size_t n, ncap;
     const char **key; /* after keylist_order: the keys in the order they are deleted */
-    bool flag_col;    /* the rows have a second column: 1 leaves the row out (blocked) */
-    int64_t flagged;  /* rows so left out */
     bool oom;
 };
 
@@ -317,10 +315,6 @@ static int key_cb(void *ud, int ncols, char *const *vals, char *const *names)
     struct keylist *k = ud;
     if (ncols < 1 || !vals[0])
         return 0;
-    if (k->flag_col && ncols >= 2 && vals[1] && strcmp(vals[1], "0") != 0) {
-        k->flagged++;
-        return 0;
-    }
     if (k->n == k->ncap) {
         size_t ncap = k->ncap ? k->ncap * 2 : 4096;
         size_t *no = realloc(k->off, ncap * sizeof(size_t));
@@ -476,9 +470,7 @@ static int fetch_keys_chunked(struct emc_ctx *ctx, const struct purge_tab *pt,
     return rc;
 }
 
-/* fetch_keys: the keys of the rows to delete: the reference's choice (the oldest max_rows rows
- * with deleted_at < cutoff), in the order of the column order (NULL: as chosen) */
-bool purge_blocked_by_fetch(const struct emc_ctx *ctx, const struct purge_opts *o)
+bool purge_blocked_in_batches(const struct emc_ctx *ctx, const struct purge_opts *o)
 {
     return o->images_only && o->batch_size > 0 && o->max_rows < 0 && !o->dry_run && ctx->dialect &&
            strcmp(ctx->dialect, "mysql") == 0;
@@ -494,14 +486,12 @@ void purge_log_blocked(struct emc_ctx *ctx, int64_t n, const char *cutoff)
                 (long long)n, cutoff);
 }
 
-/* fetch_keys: the keys of the rows to delete, oldest first, into k. With flag_blocked (the
- * images, on MariaDB, every eligible one: purge_blocked_by_fetch), every eligible image is
- * read with whether a child row references it, and the referenced ones are counted in
- * k->flagged instead of listed: the four probes per image that the key read makes anyway
- * also give the blocked count, which a separate count read again (3.5 s of 26.5 s at 1M
- * images). */
+/* fetch_keys: the keys of the rows to delete: the reference's choice (the oldest max_rows rows
+ * with deleted_at < cutoff, less the blocked images), in the order of the column order (NULL:
+ * as chosen). With unchecked (the images, when purge_blocked_in_batches), every eligible image,
+ * referenced or not: the batches' DELETEs find the referenced ones (exec_batched). */
 static int fetch_keys(struct emc_ctx *ctx, const struct purge_tab *pt, const struct purge_opts *o,
-                      const char *cutoff, const char *order, bool flag_blocked, struct keylist *k,
+                      const char *cutoff, const char *order, bool unchecked, struct keylist *k,
                       struct emc_error *err)
 {
     char lim[40], refs[1024], inner[1600], sql[1800];
@@ -537,12 +527,10 @@ static int fetch_keys(struct emc_ctx *ctx, const struct purge_tab *pt, const str
             break;
         }
         purge_image_free_sql(refs, sizeof(refs), "x");
-        k->flag_col = flag_blocked;
-        if (flag_blocked)
+        if (unchecked)
             snprintf(inner, sizeof(inner),
-                     "SELECT x.id AS k, CASE WHEN %s THEN 0 ELSE 1 END AS b FROM images x WHERE "
-                     "x.deleted_at < ? ORDER BY x.deleted_at, x.id",
-                     refs);
+                     "SELECT x.id AS k FROM images x WHERE x.deleted_at < ? ORDER BY "
+                     "x.deleted_at, x.id");
         else
             snprintf(inner, sizeof(inner),
                      "SELECT x.id AS k%s FROM images x WHERE x.deleted_at < ? AND %s ORDER BY "
@@ -903,13 +891,9 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
     struct keylist k = {0};
     const char *order = sqlite_order(ctx, pt);
     bool chunked = order && o->max_rows < 0, pairs = false;
-    bool flag_blocked = pt->kind == PURGE_TAB_IMAGES && purge_blocked_by_fetch(ctx, o);
+    bool unchecked = pt->kind == PURGE_TAB_IMAGES && purge_blocked_in_batches(ctx, o);
     int rc = chunked ? fetch_keys_chunked(ctx, pt, o, cutoff, order, &k, &pairs, err)
-                     : fetch_keys(ctx, pt, o, cutoff, order, flag_blocked, &k, err);
-    if (rc == 0 && flag_blocked) {
-        tr->blocked += k.flagged;
-        purge_log_blocked(ctx, k.flagged, cutoff);
-    }
+                     : fetch_keys(ctx, pt, o, cutoff, order, unchecked, &k, err);
     int (*cmp)(const void *, const void *) = pairs         ? cmp_pair
                                              : order       ? NULL
                                              : pt->int_key ? cmp_int_key
@@ -969,6 +953,19 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
         /* an image referenced since its key was read, by a row committed while the batch
          * waited for the image's lock (so that the statement's own check could not see it):
          * the batch runs again, with the check, in a new snapshot that sees the row */
+        /* with unchecked keys, the first refusal is a referenced image among them: from then
+         * on every batch checks its images, and this one runs again so */
+        if (rc < 0 && unchecked && !pace.fk_guard && purge_is_fk_error(err) &&
+            !runner_stop_asked(ctx)) {
+            emc_log(ctx, EMC_LOG_INFO,
+                    "%s: a batch met an image that rows still reference (rolled back; %s); "
+                    "from now on every batch checks its images",
+                    pt->name, err->msg);
+            emc_error_clear(err);
+            pace.fk_guard = true;
+            e = i;
+            continue;
+        }
         if (rc < 0 && pt->kind == PURGE_TAB_IMAGES && purge_is_fk_error(err) &&
             retries < ctx->lock_retries && !runner_stop_asked(ctx)) {
             emc_log(ctx, EMC_LOG_WARNING,
@@ -1007,6 +1004,8 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
             last_journal = now;
     }
     keylist_free(&k);
+    if (unchecked && rc == 0)
+        purge_log_blocked(ctx, tr->blocked, cutoff);
     return rc;
 }
 

@@ -59,12 +59,15 @@ bool purge_is_fk_error(const struct emc_error *err);
 int purge_count_blocked(struct emc_ctx *ctx, const char *cutoff, const char *keep_cutoff,
                         int64_t *n, struct emc_error *err);
 
-/* purge_blocked_by_fetch: whether purge_exec_table counts the blocked images itself, from the
- * same scan that reads the keys of the images it deletes (into tr->blocked, with the warning
- * purge_log_blocked writes), so that the caller need not count them first: batched
- * purge_images_table of every eligible image (max_rows -1) on MariaDB/MySQL, where the count
- * was a second pass of the four probes per eligible image. */
-bool purge_blocked_by_fetch(const struct emc_ctx *ctx, const struct purge_opts *o);
+/* purge_blocked_in_batches: whether purge_exec_table finds and counts the blocked images itself,
+ * as it deletes (into tr->blocked, with the warning purge_log_blocked writes, after the table),
+ * so that the caller need not count them first: batched purge_images_table of every eligible
+ * image (max_rows -1) on MariaDB/MySQL. The keys are then every eligible image's, read without
+ * the four probes per image that find the referenced ones (8.5 s of 26 s at 1M images right
+ * after `db purge`, whose deleted child rows those probes meet until InnoDB purges them); the
+ * batches delete without the check until the foreign keys refuse one, which then runs again
+ * with the check, as does every batch after it. */
+bool purge_blocked_in_batches(const struct emc_ctx *ctx, const struct purge_opts *o);
 
 /* purge_log_blocked: the warning that n (> 0) images deleted before cutoff are skipped because
  * child rows still reference them; nothing when n is 0. */

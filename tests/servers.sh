@@ -10,7 +10,11 @@
 # and client commands tests need to create throw-away databases. PostgreSQL runs as the
 # unprivileged user emc-pg, never as root. EMC_MYSQL_BUFFER_POOL sets MariaDB's
 # innodb_buffer_pool_size (default 512M, plenty for the tests; the 1M-image benchmarks use one
-# that holds their 3.8 GB, as a production server would).
+# that holds their 3.8 GB, as a production server would). EMC_MYSQL_LOG_FILE_SIZE (default 256M)
+# and EMC_MYSQL_IO_CAPACITY (default 200, MariaDB's own, sized for one spinning disk) set the
+# redo log and the page cleaner's pace: at 1M images, a purge on the defaults fills the redo
+# log, and MariaDB then stalls every writing session (batches of 0.3 s took 0.6-1.5 s, with the
+# checkpoint age at its ceiling); the benchmarks' notes say which settings they ran with.
 set -euo pipefail
 
 cmd=${1:-}
@@ -61,7 +65,8 @@ start_mysql() {
     mariadbd --no-defaults --datadir="$dir/my/data" --user=root --port="$port" \
         --bind-address=127.0.0.1 --socket="$dir/my/mysqld.sock" --pid-file="$dir/my/mysqld.pid" \
         --log-error="$dir/my/server.log" --skip-name-resolve --innodb-flush-log-at-trx-commit=0 \
-        --innodb-buffer-pool-size="${EMC_MYSQL_BUFFER_POOL:-512M}" --innodb-log-file-size=256M --max-connections=300 \
+        --innodb-buffer-pool-size="${EMC_MYSQL_BUFFER_POOL:-512M}" --innodb-log-file-size="${EMC_MYSQL_LOG_FILE_SIZE:-256M}" \
+        --innodb-io-capacity="${EMC_MYSQL_IO_CAPACITY:-200}" --max-connections=300 \
         --sync-binlog=0 >"$dir/my/stdout.log" 2>&1 &
     echo $! > "$dir/my.pid"
     for _ in $(seq 1 120); do

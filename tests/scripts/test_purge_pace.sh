@@ -238,8 +238,17 @@ for b in $(backends); do
     set -e
     wait "$lpid" || bad "$b: the tagger failed"
     [ "$rc" = 0 ] || bad "$b: purge_images_table with an image tagged meanwhile exited $rc: $(grep -v OSSN "$WORK/ref.err" | tail -3)"
-    grep -qE '^WARN.* images: an image of a batch became referenced while the batch ran \(rolled back; .+\); retrying, leaving referenced images alone \(retry 1 of 5\)$' "$WORK/ref.err" ||
-        bad "$b: no retry after the foreign key refused a batch: $(grep -v OSSN "$WORK/ref.err" | tail -3)"
+    if [ "$b" = mysql ]; then
+        # MariaDB reads every eligible image's key unchecked; the first of the seed's blocked
+        # images makes the foreign key refuse its batch, which runs again checked, as do all
+        # after it (the tagged image's included: its check or its foreign key leaves it alone)
+        [ "$pre" -gt 0 ] || bad "$b: the seed left no blocked image"
+        grep -qE '^INFO.* images: a batch met an image that rows still reference \(rolled back; .+\); from now on every batch checks its images$' "$WORK/ref.err" ||
+            bad "$b: no checked batches after the foreign key refused one: $(grep -v OSSN "$WORK/ref.err" | tail -3)"
+    else
+        grep -qE '^WARN.* images: an image of a batch became referenced while the batch ran \(rolled back; .+\); retrying, leaving referenced images alone \(retry 1 of 5\)$' "$WORK/ref.err" ||
+            bad "$b: no retry after the foreign key refused a batch: $(grep -v OSSN "$WORK/ref.err" | tail -3)"
+    fi
     [ "$(summary "$WORK/ref.json" images deleted)" = "$((n - pre - 1))" ] && [ "$(summary "$WORK/ref.json" images blocked)" = "$((pre + 1))" ] ||
         bad "$b: deleted $(summary "$WORK/ref.json" images deleted) of $n images, $(summary "$WORK/ref.json" images blocked) blocked (expected $((n - pre - 1)), $((pre + 1)))"
     [ "$(sql "$b" "$U" "SELECT COUNT(*) FROM images WHERE deleted_at < '$CUTOFF'")" = "$((pre + 1))" ] &&

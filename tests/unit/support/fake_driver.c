@@ -157,8 +157,11 @@ static int fake_check_fail(enum fake_fn fn, const char *sql, struct emc_error *e
             continue;
         if (!f->match || (f->times > 0 && --f->times == 0))
             f->spent = true;
-        return emc_error_set(err, f->errclass, "fake: injected %s error in %s",
-                             emc_errclass_name(f->errclass), fake_fn_names[fn]);
+        /* a constraint error reads as the servers word a foreign key's */
+        return emc_error_set(err, f->errclass, "fake: injected %s error in %s%s",
+                             emc_errclass_name(f->errclass), fake_fn_names[fn],
+                             f->errclass == EMC_E_CONSTRAINT ? " (a foreign key constraint fails)"
+                                                             : "");
     }
     return 0;
 }
