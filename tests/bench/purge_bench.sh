@@ -22,7 +22,11 @@
 # changes: at 1M images seeding takes about 16 minutes per backend.
 #
 # Servers: those of the environment (EMC_PG_URL... from tests/servers.sh's env file), else the
-# script starts its own in a temporary folder and stops them at the end. EMC_BIN: the binary
+# script starts its own in a temporary folder and stops them at the end. MariaDB's redo log and
+# page cleaner decide its longest transactions at 1M images (a full redo log stalls every
+# writing session): the 1M figures in the README ran on servers started with
+# `EMC_MYSQL_BUFFER_POOL=6G EMC_MYSQL_LOG_FILE_SIZE=1G EMC_MYSQL_IO_CAPACITY=2000
+# tests/servers.sh start DIR`; the run prints the settings it met. EMC_BIN: the binary
 # to measure (default: a RelWithDebInfo build in build-bench/, made if missing).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -157,6 +161,12 @@ raw_purge() {
 }
 
 printf '%s\n' "purge benchmark: $N images per backend, $(nproc) cores, $(date -u '+%Y-%m-%d %H:%M') UTC, binary $EMC_BIN"
+case " $BACKENDS " in
+*" mysql "*)
+    printf 'mariadb: %s\n' "$(mariadb --no-defaults -N -h 127.0.0.1 -P "$EMC_MYSQL_PORT" -u emc -p"$EMC_DB_PASSWORD" -e \
+        "SELECT CONCAT('innodb_buffer_pool_size ', @@innodb_buffer_pool_size, ', innodb_log_file_size ', @@innodb_log_file_size, ', innodb_io_capacity ', @@innodb_io_capacity)" 2>&1)"
+    ;;
+esac
 RESULTS=$WORK/results
 : > "$RESULTS"
 for b in $BACKENDS; do
