@@ -514,6 +514,12 @@ static int fetch_keys(struct emc_ctx *ctx, const struct purge_tab *pt, const str
                  pt->key, ord, pt->name, pt->key, lim);
         break;
     case PURGE_TAB_IMAGES:
+        if (unchecked) {
+            snprintf(inner, sizeof(inner),
+                     "SELECT x.id AS k FROM images x WHERE x.deleted_at < ? ORDER BY "
+                     "x.deleted_at, x.id");
+            break;
+        }
         if (join_pays(ctx, cutoff)) { /* less the blocked ones, found by one join */
             struct strbuf b = {0};
             blocked_ids_sql(&b, false);
@@ -527,15 +533,10 @@ static int fetch_keys(struct emc_ctx *ctx, const struct purge_tab *pt, const str
             break;
         }
         purge_image_free_sql(refs, sizeof(refs), "x");
-        if (unchecked)
-            snprintf(inner, sizeof(inner),
-                     "SELECT x.id AS k FROM images x WHERE x.deleted_at < ? ORDER BY "
-                     "x.deleted_at, x.id");
-        else
-            snprintf(inner, sizeof(inner),
-                     "SELECT x.id AS k%s FROM images x WHERE x.deleted_at < ? AND %s ORDER BY "
-                     "x.deleted_at, x.id%s",
-                     ord, refs, lim);
+        snprintf(inner, sizeof(inner),
+                 "SELECT x.id AS k%s FROM images x WHERE x.deleted_at < ? AND %s ORDER BY "
+                 "x.deleted_at, x.id%s",
+                 ord, refs, lim);
         break;
     }
     if (order)
@@ -950,31 +951,27 @@ static int exec_batched(struct emc_ctx *ctx, const struct purge_tab *pt, const s
                           &pace, &jp, &e, &del, &txn, err);
         if (txn > tr->longest_txn_s)
             tr->longest_txn_s = txn;
-        /* an image referenced since its key was read, by a row committed while the batch
-         * waited for the image's lock (so that the statement's own check could not see it):
-         * the batch runs again, with the check, in a new snapshot that sees the row */
-        /* with unchecked keys, the first refusal is a referenced image among them: from then
-         * on every batch checks its images, and this one runs again so */
-        if (rc < 0 && unchecked && !pace.fk_guard && purge_is_fk_error(err) &&
-            !runner_stop_asked(ctx)) {
-            emc_log(ctx, EMC_LOG_INFO,
-                    "%s: a batch met an image that rows still reference (rolled back; %s); "
-                    "from now on every batch checks its images",
-                    pt->name, err->msg);
-            emc_error_clear(err);
-            pace.fk_guard = true;
-            e = i;
-            continue;
-        }
+        /* a batch of images the foreign keys refused: with unchecked keys and no check yet,
+         * the first referenced image among them (from then on every batch checks its images);
+         * else an image referenced since its key was read, by a row committed while the batch
+         * waited for the image's lock (so that the statement's own check could not see it), a
+         * retry. Either way the batch runs again, with the check, in a new snapshot that sees
+         * the row. */
+        bool first_ref = unchecked && !pace.fk_guard;
         if (rc < 0 && pt->kind == PURGE_TAB_IMAGES && purge_is_fk_error(err) &&
-            retries < ctx->lock_retries && !runner_stop_asked(ctx)) {
-            emc_log(ctx, EMC_LOG_WARNING,
-                    "%s: an image of a batch became referenced while the batch ran (rolled "
-                    "back; %s); retrying, leaving referenced images alone (retry %d of %d)",
-                    pt->name, err->msg, retries + 1, ctx->lock_retries);
+            (first_ref || retries < ctx->lock_retries) && !runner_stop_asked(ctx)) {
+            if (first_ref)
+                emc_log(ctx, EMC_LOG_INFO,
+                        "%s: a batch met an image that rows still reference (rolled back; %s); "
+                        "from now on every batch checks its images",
+                        pt->name, err->msg);
+            else
+                emc_log(ctx, EMC_LOG_WARNING,
+                        "%s: an image of a batch became referenced while the batch ran (rolled "
+                        "back; %s); retrying, leaving referenced images alone (retry %d of %d)",
+                        pt->name, err->msg, ++retries, ctx->lock_retries);
             emc_error_clear(err);
             pace.fk_guard = true;
-            retries++;
             e = i;
             continue;
         }
