@@ -17,6 +17,14 @@
 -- to_jsonb() costs ten times more, in every batch of the data migration too). The triggers
 -- fire on every UPDATE, not `UPDATE OF is_public, visibility`, for the same reason: a column
 -- list would make them depend on is_public and that ALTER TABLE fail.
+--
+-- The update trigger does not fire for the data migration's own batches
+-- (ocata_migrate01/batch.postgresql.sql sets glance_emc.data_migration to 'ocata_migrate01' in
+-- each batch's transaction, and nobody else does): a batch sets visibility from is_public, so
+-- the function would only set is_public to the value it has (is_public is NOT NULL). The WHEN
+-- clause costs a fraction of a microsecond a row, where the function, with its block that
+-- catches undefined_column (a subtransaction), took 1.5-1.7 us a call (EXPLAIN ANALYZE: 158-177
+-- ms for the 104k rows of 2000 pages at 1M images): 4-5% of the migration's time.
 
 CREATE OR REPLACE FUNCTION insert_visibility() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -75,4 +83,6 @@ CREATE TRIGGER insert_visibility BEFORE INSERT ON images
 DROP TRIGGER IF EXISTS update_visibility ON images;
 
 CREATE TRIGGER update_visibility BEFORE UPDATE ON images
-    FOR EACH ROW EXECUTE FUNCTION update_visibility();
+    FOR EACH ROW
+    WHEN (current_setting('glance_emc.data_migration', true) IS DISTINCT FROM 'ocata_migrate01')
+    EXECUTE FUNCTION update_visibility();

@@ -18,6 +18,12 @@
 -- the CASE is a subquery with LIMIT 1, not EXISTS: PostgreSQL would hash an EXISTS there,
 -- reading every member of every image for each batch (a third of a batch's time at 1M images)
 -- where a batch needs an index probe for each of its private images.
+--
+-- The first statement tells the rolling-upgrade update trigger (ocata_expand01's
+-- triggers.postgresql.sql) that this transaction is the data migration's: it would only set
+-- is_public to what it already is, at the cost of a subtransaction a row. SET LOCAL ends with
+-- the batch's transaction, committed or rolled back.
+SET LOCAL glance_emc.data_migration = 'ocata_migrate01';
 UPDATE images
 SET visibility = CASE
         WHEN visibility IS NULL AND COALESCE(is_public, false) THEN CAST('public' AS image_visibility)
