@@ -3,7 +3,7 @@
 #   build: compiler, CMake and the libraries (ncurses, libpq, MariaDB Connector/C, SQLite,
 #          inih, json-c, cmocka)
 #   test:  build + PostgreSQL and MariaDB servers, the reference python3-glance with its
-#          drivers, tmux, valgrind
+#          drivers, tmux, valgrind, strace
 #   shots: test + xterm, Xvfb and ImageMagick for screenshots/
 set -euo pipefail
 what=${1:-build}
@@ -11,7 +11,7 @@ pkgs=(build-essential cmake pkg-config libncurses-dev libpq-dev default-libmysql
       libsqlite3-dev sqlite3 libinih-dev libjson-c-dev libcmocka-dev)
 if [ "$what" = test ] || [ "$what" = shots ]; then
     pkgs+=(postgresql postgresql-client mariadb-server mariadb-client python3-glance
-           python3-psycopg2 python3-pymysql tmux valgrind procps)
+           python3-psycopg2 python3-pymysql tmux valgrind procps strace)
 fi
 if [ "$what" = shots ]; then
     pkgs+=(xvfb xterm imagemagick x11-apps fonts-dejavu-core)
