@@ -514,13 +514,7 @@ static int fetch_keys(struct emc_ctx *ctx, const struct purge_tab *pt, const str
                  pt->key, ord, pt->name, pt->key, lim);
         break;
     case PURGE_TAB_IMAGES:
-        if (unchecked) {
-            snprintf(inner, sizeof(inner),
-                     "SELECT x.id AS k FROM images x WHERE x.deleted_at < ? ORDER BY "
-                     "x.deleted_at, x.id");
-            break;
-        }
-        if (join_pays(ctx, cutoff)) { /* less the blocked ones, found by one join */
+        if (!unchecked && join_pays(ctx, cutoff)) { /* less the blocked ones, found by one join */
             struct strbuf b = {0};
             blocked_ids_sql(&b, false);
             snprintf(inner, sizeof(inner),
@@ -532,11 +526,12 @@ static int fetch_keys(struct emc_ctx *ctx, const struct purge_tab *pt, const str
             np = 2;
             break;
         }
-        purge_image_free_sql(refs, sizeof(refs), "x");
+        if (!unchecked)
+            purge_image_free_sql(refs, sizeof(refs), "x");
         snprintf(inner, sizeof(inner),
-                 "SELECT x.id AS k%s FROM images x WHERE x.deleted_at < ? AND %s ORDER BY "
+                 "SELECT x.id AS k%s FROM images x WHERE x.deleted_at < ?%s%s ORDER BY "
                  "x.deleted_at, x.id%s",
-                 ord, refs, lim);
+                 ord, unchecked ? "" : " AND ", unchecked ? "" : refs, lim);
         break;
     }
     if (order)
