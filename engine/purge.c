@@ -230,10 +230,10 @@ int purge_run(struct emc_ctx *ctx, const struct purge_opts *o, time_t now, struc
         emc_unlock(ctx);
         return rc;
     }
-    /* bulk mode for the batches' many transactions; speed only, so a refusal is no failure */
+    /* bulk mode for the batches' many transactions */
+    if (o->batch_size > 0)
+        runner_bulk(ctx, true);
     struct emc_error be;
-    if (o->batch_size > 0 && db_set_bulk(ctx->conn, true, &be) < 0)
-        emc_log(ctx, EMC_LOG_DEBUG, "no bulk mode: %s", be.msg);
     /* a batch waits at most --lock-timeout for a row another session holds, then is rolled
      * back and retried (purge_exec.c), instead of holding its own locks for the server's
      * default (InnoDB 50 s, PostgreSQL forever); --no-batch keeps glance-manage's waits, and
@@ -246,7 +246,7 @@ int purge_run(struct emc_ctx *ctx, const struct purge_opts *o, time_t now, struc
     if (lock_wait)
         db_drv(ctx->conn)->set_lock_timeout(ctx->conn, 0, &be);
     if (o->batch_size > 0)
-        db_set_bulk(ctx->conn, false, &be);
+        runner_bulk(ctx, false);
     res->interrupted = rc == -EMC_E_INTERRUPTED;
     struct emc_error je;
     journal_run_end(ctx,

@@ -696,6 +696,13 @@ void runner_sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+void runner_bulk(struct emc_ctx *ctx, bool on)
+{
+    struct emc_error e;
+    if (db_set_bulk(ctx->conn, on, &e) < 0)
+        emc_log(ctx, EMC_LOG_DEBUG, "no bulk mode: %s", e.msg);
+}
+
 void runner_stmt_cap(struct emc_ctx *ctx, int ms, bool *capped)
 {
     if (!*capped)

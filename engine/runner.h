@@ -93,6 +93,10 @@ double runner_now(void);
  * transaction of the caller's. */
 int64_t runner_data_version(struct emc_ctx *ctx);
 
+/* runner_bulk: put ctx's connection in bulk mode for many short write transactions (on) or
+ * back (off), db_set_bulk; speed only, so a refusal is a debug line, never a failure. */
+void runner_bulk(struct emc_ctx *ctx, bool on);
+
 /* runner_stop_asked: whether the caller's should_stop callback (if any) asks for a stop. */
 bool runner_stop_asked(const struct emc_ctx *ctx);
 

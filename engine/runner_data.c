@@ -507,10 +507,8 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
     struct emc_progress p = {.what = r->id, .total = total, .eta_s = -1};
     bool sqlite = strcmp(ctx->dialect, "sqlite") == 0;
     /* bulk mode for the batches' many short transactions (SQLite keeps its journal file
-     * between them, db_set_bulk); speed only, so a refusal is no failure */
-    struct emc_error be;
-    if (db_set_bulk(ctx->conn, true, &be) < 0)
-        emc_log(ctx, EMC_LOG_DEBUG, "no bulk mode: %s", be.msg);
+     * between them) */
+    runner_bulk(ctx, true);
     /* the windowed batches on the servers: under the statement cap; after a cancelled one,
      * narrower, and back to a batch as they run fast again */
     bool capped = !sqlite && w.on;
@@ -594,7 +592,7 @@ int runner_data_step(struct emc_ctx *ctx, const struct emc_step *step, int64_t *
         w.npages = -1;
     }
     runner_stmt_cap(ctx, 0, &capped);
-    db_set_bulk(ctx->conn, false, &be);
+    runner_bulk(ctx, false);
     free(w.after);
     free(w.lo);
     free(w.hi);
