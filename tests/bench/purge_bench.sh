@@ -220,8 +220,29 @@ for b in $BACKENDS; do
     echo "== $b: glance-manage" >&2
     t0=$(now_s); ref_manage "$R" db version > /dev/null 2>&1; startup=$(elapsed "$t0")
     writer_start "$R"
-    t0=$(now_s); ref_manage "$R" db purge --age_in_days 30 --max_rows -1 > "$WORK/r1.log" 2>&1; r_p=$(elapsed "$t0")
-    t0=$(now_s); ref_manage "$R" db purge_images_table --age_in_days 31 --max_rows -1 > "$WORK/r2.log" 2>&1; r_i=$(elapsed "$t0")
+    # ref_run N ARGS...: one reference command, log in $WORK/rN.log, seconds in REF_S; a run
+    # that fails (glance-manage's purge does not retry a deadlock with the writer: at 300 images
+    # on MariaDB, one run in about thirty lost its DELETE that way and deleted nothing) says why
+    # on stderr and runs once more, as an operator would, its time counted; r_again counts them
+    ref_run() {
+        local n=$1 t0 st try
+        shift
+        t0=$(now_s)
+        for try in 1 2; do
+            ref_manage "$R" "$@" >> "$WORK/r$n.log" 2>&1
+            st=$?
+            [ "$st" = 0 ] && break
+            echo "== $b: glance-manage $* exited $st (try $try); the error:" >&2
+            grep -m 3 -E 'Deadlock|Lock wait|[A-Za-z]+(Error|Exception)[:)]' "$WORK/r$n.log" >&2
+            r_again=$((r_again + 1))
+        done
+        REF_S=$(elapsed "$t0")
+    }
+    r_again=0
+    : > "$WORK/r1.log"
+    : > "$WORK/r2.log"
+    ref_run 1 db purge --age_in_days 30 --max_rows -1; r_p=$REF_S
+    ref_run 2 db purge_images_table --age_in_days 31 --max_rows -1; r_i=$REF_S
     writer_stop; read -r r_p99 r_max r_f <<< "$WRES"
     r_rows=$(grep -o 'Deleted [0-9]* row' "$WORK/r1.log" | awk '{s += $2} END {print s + 0}')
     r_irows=$(grep -o 'Deleted [0-9]* row' "$WORK/r2.log" | awk '{s += $2} END {print s + 0}')
@@ -237,7 +258,7 @@ for b in $BACKENDS; do
 
     {
         echo "$b|$rows|glance-emc (batched)|$e_p|$e_rows|$e_i|$e_irows|$e_txn|$e_p99|$e_max|$e_f|$pv1|$pv2|$startup|$base_p99"
-        echo "$b|$rows|glance-manage (reference)|$r_p|$r_rows|$r_i|$r_irows|$r_txn|$r_p99|$r_max|$r_f|||$startup|$base_p99"
+        echo "$b|$rows|glance-manage (reference)|$r_p|$r_rows|$r_i|$r_irows|$r_txn|$r_p99|$r_max|$r_f|||$startup|$base_p99|$r_again"
         echo "$b|$rows|raw DELETE in client|$w_p|$e_rows|$w_i|$e_irows|$w_txn|$w_p99|$w_max|$w_f|||$startup|$base_p99"
     } >> "$RESULTS"
 done
@@ -260,8 +281,9 @@ for b, rs in by.items():
                      '%.2fx' % (float(ref[3]) / p), '%.2fx' % (float(raw[3]) / p),
                      '%.2f' % i, '%.2fx' % (float(ref[5]) / i if i else 0), r[7], r[8], r[9], r[10]))
     print('%-10s   %s rows in all; deleted %s + %s images (reference: %s + %s); preview: purge %s s, '
-          'purge_images_table %s s; reference start-up %s s; writer alone p99 %s ms'
-          % ('', emc[1], emc[4], emc[6], ref[4], ref[6], emc[11], emc[12], emc[13], emc[14]))
+          'purge_images_table %s s; reference start-up %s s; writer alone p99 %s ms%s'
+          % ('', emc[1], emc[4], emc[6], ref[4], ref[6], emc[11], emc[12], emc[13], emc[14],
+             '; reference commands that failed and ran again: %s' % ref[15] if ref[15] != '0' else ''))
 print('vs ref / vs raw: their time divided by this row\'s (above 1: this row is faster). '
       'Wall times include start-up. failed: the writer\'s transactions that the database failed '
       '(a lock wait that ran out); -: the writer died.')
