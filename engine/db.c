@@ -214,6 +214,11 @@ int db_set_bulk(struct db_conn *c, bool on, struct emc_error *err)
     return db_drv(c)->set_bulk ? db_drv(c)->set_bulk(c, on, err) : 0;
 }
 
+int64_t db_change_counter(struct db_conn *c)
+{
+    return db_drv(c)->change_counter ? db_drv(c)->change_counter(c) : -1;
+}
+
 struct int_ud {
     int64_t v;
     bool found;

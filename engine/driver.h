@@ -116,6 +116,11 @@ struct db_driver {
      * changed (also done at close). Speed only: the same durability, locking and results
      * either way. NULL for a backend with nothing to keep (the servers). */
     int (*set_bulk)(struct db_conn *c, bool on, struct emc_error *err);
+
+    /* change_counter: a number that changes whenever any connection commits a change to the
+     * database, read without taking a lock (cheap enough to poll every millisecond); -1 when
+     * it cannot be read now. NULL for a backend without one (the servers). */
+    int64_t (*change_counter)(struct db_conn *c);
 };
 
 /* db_driver_for: the driver for a backend (the fake one only in test builds that link it). */
@@ -153,6 +158,9 @@ int db_set_probe(struct db_conn *c, const char *name, db_probe_fn probe, void *u
 
 /* db_set_bulk: the driver's set_bulk; 0 (nothing done) for a backend without one. */
 int db_set_bulk(struct db_conn *c, bool on, struct emc_error *err);
+
+/* db_change_counter: the driver's change_counter; -1 for a backend without one. */
+int64_t db_change_counter(struct db_conn *c);
 
 /* db_query_int: run a query returning one integer in its first column of its first row;
  * *out = 0 and *found = false when there is no row (found may be NULL). */

@@ -547,6 +547,24 @@ static int sqlite_set_bulk(struct db_conn *c, bool on, struct emc_error *err)
     return rc;
 }
 
+/* sqlite_change_counter: the file change counter of the database's header (4 bytes, big
+ * endian, at offset 24), which each transaction that changes a database in rollback-journal
+ * mode increments as it commits. Read through SQLite's own handle of the file (from its memory
+ * map when the offset is mapped), taking no lock, so that polling it never delays another
+ * connection's commit as a read transaction (PRAGMA data_version) can; a read torn by a
+ * concurrent commit only shows a change a moment early. In WAL mode the counter does not move,
+ * so the caller sees no change. -1: an in-memory database, or the file cannot be read. */
+static int64_t sqlite_change_counter(struct db_conn *c)
+{
+    sqlite3_file *f = NULL;
+    unsigned char b[4];
+    if (!c->path ||
+        sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f ||
+        !f->pMethods || f->pMethods->xRead(f, b, 4, 24) != SQLITE_OK)
+        return -1;
+    return (int64_t)b[0] << 24 | (int64_t)b[1] << 16 | (int64_t)b[2] << 8 | (int64_t)b[3];
+}
+
 const struct db_driver db_driver_sqlite = {
     .name = "sqlite",
     .caps =
@@ -571,4 +589,5 @@ const struct db_driver db_driver_sqlite = {
     .set_lock_timeout = sqlite_set_lock_timeout,
     .set_probe = sqlite_set_probe,
     .set_bulk = sqlite_set_bulk,
+    .change_counter = sqlite_change_counter,
 };

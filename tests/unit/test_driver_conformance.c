@@ -660,6 +660,55 @@ static void t_bulk(void **state)
     db_close(c);
 }
 
+/* the change counter: SQLite's moves with each commit of another connection that changed the
+ * database (and with the connection's own), not with reads, a rollback or a transaction still
+ * open; it reads without a lock, even while another connection holds the write lock. The
+ * servers have none (-1). */
+static void t_change_counter(void **state)
+{
+    struct backend *b = *state;
+    require(b);
+    struct db_conn *a = xconnect(b), *c2 = xconnect(b);
+    struct emc_error err;
+    if (!is(b, "sqlite")) {
+        assert_int_equal(db_change_counter(a), -1);
+        db_close(a);
+        db_close(c2);
+        return;
+    }
+    xexec(c2, "CREATE TABLE t_cc (id INTEGER PRIMARY KEY, v INTEGER)");
+    int64_t v0 = db_change_counter(a);
+    assert_true(v0 >= 0);
+    xexec(c2, "INSERT INTO t_cc VALUES (1, 0)");
+    int64_t v1 = db_change_counter(a);
+    assert_true(v1 != v0);
+    assert_int_equal(xint(c2, "SELECT COUNT(*) FROM t_cc"), 1);
+    assert_int_equal(db_change_counter(a), v1); /* a read */
+    assert_int_equal(db_begin(c2, &err), 0);
+    xexec(c2, "UPDATE t_cc SET v = 1");
+    assert_int_equal(db_change_counter(a), v1); /* open, holding the write lock */
+    assert_int_equal(db_rollback(c2, &err), 0);
+    assert_int_equal(db_change_counter(a), v1); /* rolled back */
+    assert_int_equal(db_begin(c2, &err), 0);
+    xexec(c2, "UPDATE t_cc SET v = 2");
+    assert_int_equal(db_commit(c2, &err), 0);
+    int64_t v2 = db_change_counter(a);
+    assert_true(v2 != v1);
+    xexec(a, "UPDATE t_cc SET v = 3"); /* its own */
+    assert_true(db_change_counter(a) != v2);
+    xexec(a, "DROP TABLE t_cc");
+    db_close(a);
+    db_close(c2);
+    /* an in-memory database has no file to read it from */
+    struct dburl mem = {0};
+    assert_int_equal(dburl_parse(&mem, "sqlite://", &err), 0);
+    struct db_conn *m = NULL;
+    assert_int_equal(db_connect(&m, &mem, 5, &err), 0);
+    assert_int_equal(db_change_counter(m), -1);
+    db_close(m);
+    dburl_free(&mem);
+}
+
 static void t_err_syntax(void **state)
 {
     struct backend *b = *state;
@@ -744,6 +793,15 @@ static void t_err_lock_timeout(void **state)
         assert_int_equal(e.driver_code, 1205);
     assert_true(dt >= 0.25);                    /* it waited ... */
     assert_true(dt < (is(b, "mysql") ? 4 : 3)); /* ... for the timeout (MySQL: whole seconds) */
+    assert_int_equal(db_rollback(c2, &err), 0);
+    /* in bulk mode too: a timeout set before bulk mode began stays in force */
+    assert_int_equal(db_set_bulk(c2, true, &err), 0);
+    t0 = now_s();
+    e = xfail(c2, "UPDATE t_lk SET v = 2 WHERE id = 1", NULL, 0);
+    dt = now_s() - t0;
+    assert_int_equal(e.code, EMC_E_LOCK_TIMEOUT);
+    assert_true(dt >= 0.25 && dt < (is(b, "mysql") ? 4 : 3));
+    assert_int_equal(db_set_bulk(c2, false, &err), 0);
     assert_int_equal(db_rollback(a, &err), 0);
     assert_int_equal(db_rollback(c2, &err), 0);
     /* with the lock gone the same statement goes through */
@@ -1122,6 +1180,7 @@ int main(void)
         ADD(t_advisory_lock);
         ADD(t_probe);
         ADD(t_bulk);
+        ADD(t_change_counter);
         ADD(t_savepoint);
         ADD(t_stmt_timeout);
         if (is(b, "sqlite")) {

@@ -354,6 +354,67 @@ static void test_wide_window_capped_by_savepoint(void **state)
     assert_string_equal(fake_log_params_at((size_t)redo), "3, 4");
 }
 
+/* SQLite, another connection committing all the time: the pause after a batch polls the
+ * database's change counter and ends at the first read that sees it move (the waiting service
+ * is through), instead of lasting as long as the batch held the lock; every eighth such pause
+ * runs its full length without polling, for a second waiting service. The first pause, before
+ * anybody is known to write, does not poll either. */
+static void test_pause_ends_at_commit(void **state)
+{
+    struct fx *f = *state;
+    use_window_batch(f);
+    struct emc_plan plan;
+    plan_to(f, "a_contract01", 0, &plan);
+    fake_script_int("SELECT count(*) FROM images WHERE a IS NULL", 20, 0);
+    for (int v = 1; v <= 40; v++)
+        fake_script_int("PRAGMA data_version", v, 1);
+    char lo[8], hi[8];
+    for (int w = 0; w < 10; w++) { /* pass 1: ten windows of two keys */
+        snprintf(lo, sizeof(lo), "%d", 2 * w + 1);
+        snprintf(hi, sizeof(hi), "%d", 2 * w + 2);
+        script_window("LIMIT 2)", lo, hi);
+    }
+    script_window("LIMIT 2)", NULL, NULL); /* end of pass 1 */
+    script_window("LIMIT 2)", NULL, NULL); /* pass 2: nothing */
+    const char *none[] = {"n"};
+    fake_script_rows("UPDATE images SET a = 1", 0, none, 0, NULL, 2, 10);
+    /* each batch holds the lock 30 ms: a full pause is 30 ms, 30 polls a millisecond apart */
+    fake_set_query_delay("UPDATE images SET a = 1", 30);
+    fake_set_change_counter(2); /* another commit at every second read */
+    struct emc_error err;
+    int64_t rows = 0;
+    assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, &rows, &err), 0);
+    emc_plan_free(&plan);
+    assert_int_equal(rows, 20);
+    /* the counter reads in each pause: from a batch's COMMIT to the next BEGIN */
+    int reads[16], npause = 0;
+    bool in_batch = false, in_pause = false;
+    for (size_t i = 0; i < fake_log_count() && npause < 16; i++) {
+        const char *t = fake_log_at(i);
+        if (strstr(t, "UPDATE images SET a = 1")) {
+            in_batch = true;
+        } else if (in_batch && strcmp(t, "COMMIT") == 0) {
+            in_batch = false;
+            in_pause = true;
+            reads[npause++] = 0;
+        } else if (in_pause && strcmp(t, "BEGIN") == 0) {
+            in_pause = false;
+        } else if (in_pause && strcmp(t, "CHANGE_COUNTER") == 0) {
+            reads[npause - 1]++;
+        }
+    }
+    assert_int_equal(npause, 10);
+    assert_int_equal(reads[0], 0); /* nobody known to write yet: a plain pause */
+    for (int i = 1; i < 10; i++) {
+        if (i == 8) {
+            assert_int_equal(reads[i], 0); /* the eighth pause while others write: full */
+        } else {
+            /* the first read, then polls until it moves: two or three reads, not thirty */
+            assert_in_range(reads[i], 2, 3);
+        }
+    }
+}
+
 /* On a server, a windowed batch runs under a statement cap; one that the server cancels is
  * rolled back and runs again as a window of half the rows, the windows widen back to a batch
  * once they run fast, and the count at the end of a pass runs without the cap */
@@ -469,6 +530,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_confirmation_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_offline_sql_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_window_capped_by_savepoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pause_ends_at_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelled_batch_runs_narrower, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_past_lock_retries, setup, teardown),
     };

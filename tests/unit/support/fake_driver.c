@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct db_conn {
     struct db_conn_base base;
@@ -35,10 +36,19 @@ struct fake_failure {
     bool spent;
 };
 
-static const char *const fake_fn_names[FAKE__COUNT] = {
-    "connect",          "close",           "exec",           "query",    "begin",
-    "commit",           "rollback",        "server_version", "lock_try", "lock_release",
-    "set_lock_timeout", "set_stmt_timeout"};
+static const char *const fake_fn_names[FAKE__COUNT] = {"connect",
+                                                       "close",
+                                                       "exec",
+                                                       "query",
+                                                       "begin",
+                                                       "commit",
+                                                       "rollback",
+                                                       "server_version",
+                                                       "lock_try",
+                                                       "lock_release",
+                                                       "set_lock_timeout",
+                                                       "set_stmt_timeout",
+                                                       "change_counter"};
 
 static struct {
     struct db_driver drv;
@@ -54,6 +64,10 @@ static struct {
     char version[64];
     int next_id;
     int open;
+    char *delay_match;
+    int delay_ms;
+    int counter_every;
+    long counter_reads;
 } fk;
 
 static char *fake_strdup(const char *s)
@@ -105,6 +119,19 @@ void fake_driver_reset(void)
     fk.nfails = 0;
     fk.lock_elsewhere = false;
     snprintf(fk.version, sizeof(fk.version), "Fake 1.0");
+    free(fk.delay_match);
+    fk.delay_match = NULL;
+    fk.delay_ms = 0;
+    fk.counter_every = 0;
+    fk.counter_reads = 0;
+}
+
+static void fake_delay(const char *sql)
+{
+    if (fk.delay_match && sql && strstr(sql, fk.delay_match)) {
+        struct timespec ts = {fk.delay_ms / 1000, (long)(fk.delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 static char *fake_render_params(const struct db_param *p, int n)
@@ -210,6 +237,7 @@ static int fake_exec(struct db_conn *c, const char *sql, struct emc_error *err)
 {
     emc_error_clear(err);
     fake_record(FAKE_EXEC, sql, NULL, 0);
+    fake_delay(sql);
     int rc = fake_check_fail(FAKE_EXEC, sql, err);
     if (rc)
         return rc;
@@ -227,6 +255,7 @@ static int fake_query(struct db_conn *c, const char *sql, const struct db_param 
     if (affected)
         *affected = 0;
     fake_record(FAKE_QUERY, sql, params, nparams);
+    fake_delay(sql);
     int rc = fake_check_fail(FAKE_QUERY, sql, err);
     if (rc)
         return rc;
@@ -313,6 +342,15 @@ static int fake_set_stmt_timeout(struct db_conn *c, int ms, struct emc_error *er
     return fake_simple(FAKE_SET_STMT_TIMEOUT, text, err);
 }
 
+static int64_t fake_change_counter(struct db_conn *c)
+{
+    (void)c;
+    if (fk.counter_every <= 0)
+        return -1;
+    fake_record(FAKE_CHANGE_COUNTER, "CHANGE_COUNTER", NULL, 0);
+    return fk.counter_reads++ / fk.counter_every;
+}
+
 const struct db_driver *fake_driver_install(const struct db_caps *caps)
 {
     static const struct db_caps sqlite_like = {
@@ -338,6 +376,7 @@ const struct db_driver *fake_driver_install(const struct db_caps *caps)
         .lock_try = fake_lock_try,
         .lock_release = fake_lock_release,
         .set_lock_timeout = fake_set_lock_timeout,
+        .change_counter = fake_change_counter,
     };
     if (strcmp(fk.drv.caps.dialect, "sqlite") != 0) /* the servers cap statements */
         fk.drv.set_stmt_timeout = fake_set_stmt_timeout;
@@ -466,6 +505,19 @@ void fake_set_lock_held_elsewhere(bool held)
 void fake_set_server_version(const char *v)
 {
     snprintf(fk.version, sizeof(fk.version), "%s", v ? v : "");
+}
+
+void fake_set_query_delay(const char *match, int ms)
+{
+    free(fk.delay_match);
+    fk.delay_match = fake_strdup(match);
+    fk.delay_ms = ms;
+}
+
+void fake_set_change_counter(int every)
+{
+    fk.counter_every = every;
+    fk.counter_reads = 0;
 }
 
 int fake_open_connections(void)

@@ -34,6 +34,7 @@ enum fake_fn {
     FAKE_LOCK_RELEASE,
     FAKE_SET_LOCK_TIMEOUT,
     FAKE_SET_STMT_TIMEOUT,
+    FAKE_CHANGE_COUNTER,
     FAKE__COUNT
 };
 
@@ -92,6 +93,16 @@ void fake_set_lock_held_elsewhere(bool held);
 
 /* fake_set_server_version: what server_version returns (default "Fake 1.0"). */
 void fake_set_server_version(const char *v);
+
+/* fake_set_query_delay: exec/query calls whose SQL contains match sleep ms milliseconds
+ * before they return (one such rule; NULL match: none). */
+void fake_set_query_delay(const char *match, int ms);
+
+/* fake_set_change_counter: give connections a change counter (driver.h change_counter) that
+ * reads as the number of its earlier reads divided by every (so it moves at every every-th
+ * read), each read logged as "CHANGE_COUNTER"; every <= 0: none (reads -1, unlogged, the
+ * default). */
+void fake_set_change_counter(int every);
 
 /* fake_open_connections: connections opened and not yet closed. */
 int fake_open_connections(void);
