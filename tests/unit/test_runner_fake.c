@@ -415,6 +415,38 @@ static void test_pause_ends_at_commit(void **state)
     }
 }
 
+/* SQLite, another connection committing: the time a batch's BEGIN waits for the lock (a
+ * service finishing its commit) is not the batch's hold, so it neither narrows the next
+ * windows nor lengthens the pause (on a loaded machine those waits grow, and counting them
+ * shrank the windows to a few dozen rows) */
+static void test_lock_wait_is_not_hold(void **state)
+{
+    struct fx *f = *state;
+    use_window_batch(f);
+    f->ctx->batch_size = 40;
+    struct emc_plan plan;
+    plan_to(f, "a_contract01", 0, &plan);
+    fake_script_int("SELECT count(*) FROM images WHERE a IS NULL", 120, 0);
+    for (int v = 1; v <= 20; v++)
+        fake_script_int("PRAGMA data_version", v, 1);
+    script_window("LIMIT 40)", "1", "40");
+    script_window("LIMIT 40)", "41", "80");
+    script_window("LIMIT 40)", "81", "120");
+    script_window("LIMIT 40)", NULL, NULL); /* end of pass 1 */
+    script_window("LIMIT 40)", NULL, NULL); /* pass 2: nothing */
+    const char *none[] = {"n"};
+    fake_script_rows("UPDATE images SET a = 1", 0, none, 0, NULL, 40, 3);
+    fake_set_query_delay("BEGIN", 40); /* each BEGIN waits 40 ms for the lock */
+    struct emc_error err;
+    int64_t rows = 0;
+    assert_int_equal(emc_run_plan(f->ctx, &f->st, &plan, &rows, &err), 0);
+    emc_plan_free(&plan);
+    assert_int_equal(rows, 120);
+    /* every window a whole batch: none narrowed to the 20 ms a batch may hold */
+    assert_int_equal(fake_log_count_matching("LIMIT 40)"), 5);
+    assert_int_equal(fake_log_count_matching("LIMIT 20)"), 0);
+}
+
 /* On a server, a windowed batch runs under a statement cap; one that the server cancels is
  * rolled back and runs again as a window of half the rows, the windows widen back to a batch
  * once they run fast, and the count at the end of a pass runs without the cap */
@@ -531,6 +563,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_offline_sql_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wide_window_capped_by_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_ends_at_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_wait_is_not_hold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelled_batch_runs_narrower, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_past_lock_retries, setup, teardown),
     };

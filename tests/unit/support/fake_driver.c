@@ -282,7 +282,9 @@ static int fake_simple(enum fake_fn fn, const char *text, struct emc_error *err)
 static int fake_begin(struct db_conn *c, struct emc_error *err)
 {
     (void)c;
-    return fake_simple(FAKE_BEGIN, "BEGIN", err);
+    int rc = fake_simple(FAKE_BEGIN, "BEGIN", err);
+    fake_delay("BEGIN");
+    return rc;
 }
 
 static int fake_commit(struct db_conn *c, struct emc_error *err)

@@ -94,8 +94,8 @@ void fake_set_lock_held_elsewhere(bool held);
 /* fake_set_server_version: what server_version returns (default "Fake 1.0"). */
 void fake_set_server_version(const char *v);
 
-/* fake_set_query_delay: exec/query calls whose SQL contains match sleep ms milliseconds
- * before they return (one such rule; NULL match: none). */
+/* fake_set_query_delay: exec/query calls whose SQL contains match (and begin, for the match
+ * "BEGIN") sleep ms milliseconds before they return (one such rule; NULL match: none). */
 void fake_set_query_delay(const char *match, int ms);
 
 /* fake_set_change_counter: give connections a change counter (driver.h change_counter) that
