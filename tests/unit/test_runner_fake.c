@@ -306,6 +306,18 @@ static void script_window(const char *limit, const char *lo, const char *hi)
     fake_script_rows(limit, 2, names, 1, vals, 0, 1);
 }
 
+/* window_with_others: f's a_migrate01 as the window batch, the plan to a_contract01 in *plan,
+ * `pending` rows to migrate, and PRAGMA data_version moving at each of its first `versions`
+ * reads (others commit all the time) */
+static void window_with_others(struct fx *f, int64_t pending, int versions, struct emc_plan *plan)
+{
+    use_window_batch(f);
+    plan_to(f, "a_contract01", 0, plan);
+    fake_script_int("SELECT count(*) FROM images WHERE a IS NULL", pending, 0);
+    for (int v = 1; v <= versions; v++)
+        fake_script_int("PRAGMA data_version", v, 1);
+}
+
 /* SQLite, another connection committing between batches: a second pass runs; its windows grow
  * past a batch while they change little, and one that changed more than a batch after all is
  * rolled back to its savepoint and run again as a window of one batch, so that no transaction
@@ -313,13 +325,9 @@ static void script_window(const char *limit, const char *lo, const char *hi)
 static void test_wide_window_capped_by_savepoint(void **state)
 {
     struct fx *f = *state;
-    use_window_batch(f);
     struct emc_plan plan;
-    plan_to(f, "a_contract01", 0, &plan);
-    fake_script_int("SELECT count(*) FROM images WHERE a IS NULL", 6, 0);
-    for (int v = 1; v <= 20; v++)
-        fake_script_int("PRAGMA data_version", v, 1); /* others commit all the time */
-    script_window("LIMIT 2)", "1", "2");              /* pass 1 */
+    window_with_others(f, 6, 20, &plan);
+    script_window("LIMIT 2)", "1", "2"); /* pass 1 */
     script_window("LIMIT 2)", "3", "4");
     script_window("LIMIT 2)", NULL, NULL); /* end of pass 1 */
     script_window("LIMIT 2)", "1", "2");   /* pass 2: nothing left there */
@@ -362,12 +370,8 @@ static void test_wide_window_capped_by_savepoint(void **state)
 static void test_pause_ends_at_commit(void **state)
 {
     struct fx *f = *state;
-    use_window_batch(f);
     struct emc_plan plan;
-    plan_to(f, "a_contract01", 0, &plan);
-    fake_script_int("SELECT count(*) FROM images WHERE a IS NULL", 20, 0);
-    for (int v = 1; v <= 40; v++)
-        fake_script_int("PRAGMA data_version", v, 1);
+    window_with_others(f, 20, 40, &plan);
     char lo[8], hi[8];
     for (int w = 0; w < 10; w++) { /* pass 1: ten windows of two keys */
         snprintf(lo, sizeof(lo), "%d", 2 * w + 1);
@@ -422,13 +426,9 @@ static void test_pause_ends_at_commit(void **state)
 static void test_lock_wait_is_not_hold(void **state)
 {
     struct fx *f = *state;
-    use_window_batch(f);
-    f->ctx->batch_size = 40;
     struct emc_plan plan;
-    plan_to(f, "a_contract01", 0, &plan);
-    fake_script_int("SELECT count(*) FROM images WHERE a IS NULL", 120, 0);
-    for (int v = 1; v <= 20; v++)
-        fake_script_int("PRAGMA data_version", v, 1);
+    window_with_others(f, 120, 20, &plan);
+    f->ctx->batch_size = 40;
     script_window("LIMIT 40)", "1", "40");
     script_window("LIMIT 40)", "41", "80");
     script_window("LIMIT 40)", "81", "120");
